@@ -1,0 +1,144 @@
+"""The store's SQLite database: opening, schema creation, migrations and transactions.
+
+Every write runs in ``BEGIN IMMEDIATE`` with a busy timeout, so concurrent writers queue
+instead of failing, and readers (WAL mode) never block them.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+from .errors import LineageError, NotFoundError, SchemaVersionError
+
+BUSY_TIMEOUT_S = 60.0
+DB_NAME = "lineage.db"
+
+
+def schema_sql() -> str:
+    """The text of ``schema.sql`` as shipped inside the package."""
+    return resources.files("lineage").joinpath("schema.sql").read_text(encoding="utf-8")
+
+
+def _schema_version(sql: str) -> int:
+    match = re.search(r"PRAGMA\s+user_version\s*=\s*(\d+)", sql)
+    if match is None:
+        raise RuntimeError("schema.sql does not set PRAGMA user_version")
+    return int(match.group(1))
+
+
+SCHEMA_VERSION = _schema_version(schema_sql())
+
+# Forward migrations: MIGRATIONS[n] takes a store from version n to n + 1. Each runs in
+# the same transaction as the others and the version bump.
+MIGRATIONS: dict[int, str] = {}
+
+
+def statements(script: str) -> list[str]:
+    """Split a SQL script into complete statements (so they can run in our transaction)."""
+    out, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            out.append(current.strip())
+            current = ""
+    if current.strip() and not all(ln.strip().startswith("--") or not ln.strip() for ln in current.splitlines()):
+        raise ValueError(f"incomplete SQL statement: {current.strip()[:60]!r}")
+    return out
+
+
+def now() -> str:
+    """The current time as stored: ISO 8601 UTC with microseconds, sortable as text."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def damaged(path: Path, exc: sqlite3.DatabaseError) -> LineageError:
+    """The one-line error for a database file SQLite cannot read."""
+    return LineageError(f"store database {path} is damaged or not a lineage store ({exc}): restore it from a copy")
+
+
+class Database:
+    """One connection to a store's ``lineage.db``, shared by the threads of a process."""
+
+    def __init__(self, path: Path, create: bool):
+        self.path = path
+        if not path.exists() and not create:
+            raise NotFoundError(f"no lineage store at {path.parent}: log a run or run 'lineage init' first")
+        try:
+            self.con = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+            self.lock = threading.RLock()
+            self.con.execute("PRAGMA foreign_keys = ON")
+            self._prepare()
+        except sqlite3.DatabaseError as exc:
+            raise damaged(path, exc) from None
+
+    def _prepare(self) -> None:
+        version = self.con.execute("PRAGMA user_version").fetchone()[0]
+        if version == SCHEMA_VERSION:
+            return
+        if version > SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"store {self.path.parent} has schema version {version}, newer than this lineage's "
+                f"{SCHEMA_VERSION}: upgrade lineage to open it"
+            )
+        if self.con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            self.con.execute("PRAGMA journal_mode = WAL")
+        with self.write() as con:
+            version = con.execute("PRAGMA user_version").fetchone()[0]
+            if version == 0:
+                if con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                    raise SchemaVersionError(f"{self.path} is a SQLite file but not a lineage store")
+                for statement in statements(schema_sql()):
+                    con.execute(statement)
+            else:
+                migrate(con, version)
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: ``BEGIN IMMEDIATE``, committed on success, else rolled back."""
+        with self.lock:
+            self.con.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.con
+            except BaseException:
+                self.con.execute("ROLLBACK")
+                raise
+            self.con.execute("COMMIT")
+
+    def read(self, sql: str, params: tuple | dict = ()) -> list[tuple]:
+        """Run a query and return all its rows."""
+        with self.lock:
+            return self.con.execute(sql, params).fetchall()
+
+    def read_one(self, sql: str, params: tuple | dict = ()) -> tuple | None:
+        with self.lock:
+            return self.con.execute(sql, params).fetchone()
+
+    def close(self) -> None:
+        with self.lock:
+            self.con.close()
+
+
+def migrate(con: sqlite3.Connection, version: int) -> None:
+    """Bring a store from ``version`` to SCHEMA_VERSION inside the caller's transaction."""
+    for step in range(version, SCHEMA_VERSION):
+        if step not in MIGRATIONS:
+            raise SchemaVersionError(f"no migration from schema version {step}: this store cannot be upgraded")
+        for statement in statements(MIGRATIONS[step]):
+            con.execute(statement)
+    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def connect_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that cannot write (for ``store.sql`` and ``lineage sql``)."""
+    if not path.exists():
+        raise NotFoundError(f"no lineage store at {path.parent}")
+    con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+    con.execute("PRAGMA query_only = ON")
+    return con

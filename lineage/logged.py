@@ -1,0 +1,213 @@
+"""``LoggedArtifact``: a committed version, read from the store.
+
+``download`` hard-links files to the read-only blobs where the file system allows (copies
+otherwise), leaves correct files alone, replaces wrong ones and never deletes extras.
+Every blob is checked (size and mtime against what the store recorded, re-hashed when
+they differ) before it is linked or served, so a corrupted blob is named, never served.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from .blobs import hash_file
+from .errors import InvalidArgumentError, PathNotFoundError, VerifyError
+from .records import ArtifactFile, RunInfo, run_infos
+from .refs import check_path
+from .versions import VersionRow
+
+if TYPE_CHECKING:
+    from .store import Store
+
+_LINK_FAILURES = (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EACCES)
+
+
+class LoggedArtifact:
+    """A committed artifact version (W&B's logged ``Artifact``)."""
+
+    def __init__(self, store: Store, row: VersionRow):
+        self._store = store
+        self._row = row
+
+    # -- attributes --------------------------------------------------------------------
+    @property
+    def id(self) -> int:
+        return self._row.id
+
+    @property
+    def name(self) -> str:
+        """``mnist-raw:v3``, as W&B names a logged artifact."""
+        return f"{self._row.name}:v{self._row.number}"
+
+    @property
+    def base_name(self) -> str:
+        return self._row.name
+
+    @property
+    def project(self) -> str:
+        return self._row.project
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self._row.project}/{self.name}"
+
+    @property
+    def type(self) -> str:
+        return self._row.type
+
+    @property
+    def version(self) -> str:
+        return f"v{self._row.number}"
+
+    @property
+    def digest(self) -> str:
+        return self._row.digest
+
+    @property
+    def size(self) -> int:
+        return self._row.size
+
+    @property
+    def description(self) -> str | None:
+        return self._row.description
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return json.loads(self._row.metadata)
+
+    @property
+    def created_at(self) -> str:
+        return self._row.created_at
+
+    @property
+    def deleted(self) -> bool:
+        return self._row.deleted_at is not None
+
+    @property
+    def aliases(self) -> list[str]:
+        """The aliases naming this version now (read fresh: aliases move)."""
+        rows = self._store.db.read("SELECT alias FROM aliases WHERE version_id = ? ORDER BY alias", (self.id,))
+        return [r[0] for r in rows]
+
+    def __repr__(self) -> str:
+        return f"<LoggedArtifact {self.qualified_name} type={self.type!r}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LoggedArtifact) and other._store.dir == self._store.dir and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash((str(self._store.dir), self.id))
+
+    # -- files -------------------------------------------------------------------------
+    def _file_rows(self) -> list[tuple[str, str, int, int | None, int | None]]:
+        return self._store.db.read(
+            "SELECT f.path, f.sha256, f.size, b.size, b.mtime_ns FROM files f "
+            "LEFT JOIN blobs b ON b.sha256 = f.sha256 WHERE f.version_id = ? ORDER BY f.path",
+            (self.id,),
+        )
+
+    def files(self) -> list[ArtifactFile]:
+        """Every file of the version: path, content digest, size."""
+        return [ArtifactFile(path, sha, size) for path, sha, size, _, _ in self._file_rows()]
+
+    def open(self, path: str) -> IO[bytes]:
+        """A file of the version opened for binary reading, straight from the blob store."""
+        self._store.check_live(self._row)
+        check_path(path)
+        row = self._store.db.read_one(
+            "SELECT sha256, size FROM files WHERE version_id = ? AND path = ?", (self.id, path)
+        )
+        if row is None:
+            raise PathNotFoundError(f"no file {path!r} in {self.qualified_name}")
+        return open(self._store.blobs.check(row[0], row[1]), "rb")
+
+    def default_root(self) -> Path:
+        return Path.cwd() / "artifacts" / self.name
+
+    def download(self, root: str | os.PathLike | None = None) -> str:
+        """Materialise the version's files under ``root`` and return its path.
+
+        Default root: ``./artifacts/<name>:<version>``.
+        """
+        self._store.check_live(self._row)
+        target_root = Path(root) if root is not None else self.default_root()
+        target_root.mkdir(parents=True, exist_ok=True)
+        real_root = os.path.realpath(target_root)
+        safe_dirs: set[str] = set()
+        blobs = self._store.blobs
+        for path, sha, size, rec_size, rec_mtime in self._file_rows():
+            target = target_root / path
+            parent = str(target.parent)
+            if parent not in safe_dirs:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                real = os.path.realpath(parent)
+                if os.path.commonpath([real_root, real]) != real_root:
+                    raise InvalidArgumentError(
+                        f"{parent!r} leads out of the download folder (through a link): remove the link"
+                    )
+                safe_dirs.add(parent)
+            blob = blobs.check(sha, size, recorded=(rec_size, rec_mtime) if rec_size is not None else None)
+            _materialise(blob, target, sha, size)
+        return str(target_root)
+
+    def verify(self, root: str | os.PathLike | None = None) -> None:
+        """Raise VerifyError listing every missing, extra or altered file under ``root``."""
+        folder = Path(root) if root is not None else self.default_root()
+        expected = {path: (sha, size) for path, sha, size, _, _ in self._file_rows()}
+        problems: list[str] = []
+        if not folder.is_dir():
+            raise VerifyError(f"cannot verify {self.qualified_name}: no folder {str(folder)!r}")
+        present = set()
+        for dirpath, _, names in os.walk(folder):
+            for n in names:
+                present.add(Path(dirpath, n).relative_to(folder).as_posix())
+        for path, (sha, size) in sorted(expected.items()):
+            if path not in present:
+                problems.append(f"missing {path}")
+            elif os.path.getsize(folder / path) != size or hash_file(folder / path) != sha:
+                problems.append(f"altered {path}")
+        problems += [f"extra {p}" for p in sorted(present - expected.keys())]
+        if problems:
+            raise VerifyError(f"{folder} does not match {self.qualified_name}: " + "; ".join(problems))
+
+    # -- lineage -----------------------------------------------------------------------
+    def logged_by(self) -> RunInfo | None:
+        """The run that first logged this version."""
+        if self._row.created_by is None:
+            return None
+        runs = run_infos(self._store.db, "WHERE id = ?", (self._row.created_by,))
+        return runs[0] if runs else None
+
+    def used_by(self) -> list[RunInfo]:
+        """Every run that consumed this version, oldest first."""
+        return run_infos(self._store.db, "WHERE id IN (SELECT run_id FROM consumed WHERE version_id = ?)", (self.id,))
+
+
+def _materialise(blob: Path, target: Path, sha: str, size: int) -> None:
+    """Make ``target`` hold the blob's content: leave it, link it, or copy it."""
+    try:
+        st = os.lstat(target)
+    except FileNotFoundError:
+        st = None
+    if st is not None:
+        blob_st = os.stat(blob)
+        if (st.st_ino, st.st_dev) == (blob_st.st_ino, blob_st.st_dev):
+            return
+        if os.path.isfile(target) and not os.path.islink(target) and st.st_size == size and hash_file(target) == sha:
+            return
+        if os.path.isdir(target) and not os.path.islink(target):
+            raise InvalidArgumentError(f"cannot download to {str(target)!r}: a folder is in the way")
+        os.unlink(target)
+    try:
+        os.link(blob, target)
+    except OSError as exc:
+        if exc.errno not in _LINK_FAILURES:
+            raise
+        tmp = target.with_name(target.name + ".lineage-tmp")
+        shutil.copyfile(blob, tmp)
+        os.replace(tmp, target)

@@ -1,0 +1,125 @@
+"""Parsing and validating what users type: names, aliases, paths inside artifacts and refs.
+
+Every user-given string passes one of these functions before it touches the store or the
+disk, so the rules of SPEC section 3 live in one place.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import InvalidArgumentError
+
+NAME_RE = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
+VERSION_RE = re.compile(r"v(0|[1-9][0-9]*)")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+LATEST = "latest"
+RUN_PREFIX = "run:"
+
+
+def check_name(name: object, what: str = "name") -> str:
+    """Return ``name`` if it is a valid artifact or project name, else raise."""
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name):
+        raise InvalidArgumentError(f"invalid {what} {name!r}: use 1 to 128 characters from A-Z a-z 0-9 _ . -")
+    return name
+
+
+def check_type(type_: object) -> str:
+    """Artifact types follow the name rules (``dataset``, ``model``, ...)."""
+    return check_name(type_, "artifact type")
+
+
+def is_version(selector: str) -> bool:
+    """True for ``v0``, ``v1``, ...: version selectors, reserved as aliases."""
+    return VERSION_RE.fullmatch(selector) is not None
+
+
+def check_alias(alias: object, settable: bool = False) -> str:
+    """Return ``alias`` if valid; ``settable`` also refuses ``latest`` (set by lineage)."""
+    if (
+        not isinstance(alias, str)
+        or not 1 <= len(alias) <= 128
+        or "/" in alias
+        or ":" in alias
+        or _CONTROL_RE.search(alias)
+    ):
+        raise InvalidArgumentError(
+            f"invalid alias {alias!r}: use 1 to 128 characters, no '/', ':' or control characters"
+        )
+    if is_version(alias):
+        raise InvalidArgumentError(f"invalid alias {alias!r}: names like v0, v1 are reserved for versions")
+    if settable and alias == LATEST:
+        raise InvalidArgumentError("alias 'latest' cannot be set by hand: it follows the most recent log_artifact")
+    return alias
+
+
+def check_path(path: object) -> str:
+    """Return a valid path inside an artifact: relative, '/'-separated, no '..' or '.'."""
+    if not isinstance(path, str) or not path:
+        raise InvalidArgumentError(f"invalid path {path!r}: paths inside an artifact must be non-empty text")
+    if _CONTROL_RE.search(path):
+        raise InvalidArgumentError(f"invalid path {path!r}: control characters are not allowed")
+    if path.startswith("/"):
+        raise InvalidArgumentError(f"invalid path {path!r}: use a relative path, not an absolute one")
+    for part in path.split("/"):
+        if part in ("", ".", ".."):
+            raise InvalidArgumentError(
+                f"invalid path {path!r}: no empty, '.' or '..' parts (paths must stay inside the artifact)"
+            )
+    return path
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A parsed artifact ref: ``[entity/][project/]name[:alias|:vN]``."""
+
+    name: str
+    selector: str = LATEST
+    project: str | None = None
+
+    @property
+    def version_number(self) -> int | None:
+        """The N of a ``vN`` selector, else None (the selector is an alias)."""
+        return int(self.selector[1:]) if is_version(self.selector) else None
+
+    def __str__(self) -> str:
+        prefix = f"{self.project}/" if self.project else ""
+        return f"{prefix}{self.name}:{self.selector}"
+
+
+def parse_ref(text: object, project: str | None = None) -> Ref:
+    """Parse an artifact ref; ``project`` fills in a ref that names none.
+
+    >>> parse_ref("mnist/mnist-raw:v1")
+    Ref(name='mnist-raw', selector='v1', project='mnist')
+    """
+    if not isinstance(text, str) or not text:
+        raise InvalidArgumentError(f"invalid ref {text!r}: write [project/]name[:alias or :vN]")
+    head, sep, selector = text.partition(":")
+    if not sep:
+        selector = LATEST
+    parts = head.split("/")
+    if len(parts) > 3:
+        raise InvalidArgumentError(f"invalid ref {text!r}: write [entity/][project/]name[:alias or :vN]")
+    try:
+        name = check_name(parts[-1])
+        if len(parts) >= 2:
+            project = check_name(parts[-2], "project")
+        if len(parts) == 3:
+            check_name(parts[0], "entity")
+        if not is_version(selector):
+            check_alias(selector)
+    except InvalidArgumentError as exc:
+        raise InvalidArgumentError(f"invalid ref {text!r}: {exc}") from None
+    return Ref(name=name, selector=selector, project=project)
+
+
+def parse_run_ref(text: str) -> str | None:
+    """Return the ``<name or id>`` of a ``run:<name or id>`` ref, or None if not one."""
+    if isinstance(text, str) and text.startswith(RUN_PREFIX):
+        key = text[len(RUN_PREFIX) :]
+        if not key or _CONTROL_RE.search(key):
+            raise InvalidArgumentError(f"invalid run ref {text!r}: write run:<name or id>")
+        return key
+    return None

@@ -1,0 +1,331 @@
+"""``Store``: one store folder (``lineage.db`` + ``blobs/``) and its user-facing API.
+
+Where a store is: an explicit folder; else ``$LINEAGE_DIR``; else the nearest
+``.lineage/`` in the working directory or a parent; else ``./.lineage/``, created on
+the first write.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+from pathlib import Path
+
+from . import versions
+from .blobs import BlobInfo, BlobStore
+from .db import DB_NAME, Database
+from .errors import NotFoundError, StoreBusyError
+from .logged import LoggedArtifact
+from .processes import is_alive
+from .records import ArtifactInfo, RunInfo, run_infos
+from .refs import parse_ref, parse_run_ref
+
+STORE_FOLDER = ".lineage"
+ENV_VAR = "LINEAGE_DIR"
+# A source file whose mtime is this close to the moment we read it could change again
+# within the same timestamp tick: it is hashed, but not remembered in file_state.
+RACY_NS = 20_000_000
+
+
+def locate(dir: str | os.PathLike | None = None) -> Path:
+    """The store folder to use (see the module docstring)."""
+    if dir is not None:
+        return Path(dir).absolute()
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env).absolute()
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / STORE_FOLDER).is_dir():
+            return folder / STORE_FOLDER
+    return here / STORE_FOLDER
+
+
+class StagingLock:
+    """A shared lock held while a process has blobs not yet referenced by a version.
+
+    ``gc`` takes it exclusively, so it never frees a blob an upload is about to commit.
+    ``flock`` locks die with their process, so a crash never leaves the store locked.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._count = 0
+        self._fd: int | None = None
+        self._mutex = threading.Lock()
+
+    def acquire(self) -> None:
+        with self._mutex:
+            if self._count == 0:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+                fcntl.flock(self._fd, fcntl.LOCK_SH)
+            self._count += 1
+
+    def release(self) -> None:
+        with self._mutex:
+            self._count -= 1
+            if self._count == 0 and self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+    def exclusive(self, wait_s: float = 10.0) -> int:
+        """Take the lock exclusively (for gc); returns the fd to close when done."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    os.close(fd)
+                    raise StoreBusyError(
+                        "another process is adding files to this store: run gc again when it is done"
+                    ) from None
+                time.sleep(0.05)
+
+
+class Store:
+    """A lineage store: query it, edit aliases, delete versions.
+
+    >>> store = Store("path/to/store")              # doctest: +SKIP
+    >>> store.artifact("trained-model:latest").files()  # doctest: +SKIP
+    """
+
+    def __init__(self, dir: str | os.PathLike | None = None):
+        self.dir = locate(dir)
+        self._db: Database | None = None
+        self._blobs: BlobStore | None = None
+        self._mutex = threading.Lock()
+        self.staging = StagingLock(self.dir / "blobs" / "staging.lock")
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.dir)!r})"
+
+    # -- plumbing ----------------------------------------------------------------------
+    def _open(self, create: bool) -> Database:
+        with self._mutex:
+            if self._db is None:
+                if create:
+                    self.dir.mkdir(parents=True, exist_ok=True)
+                elif not (self.dir / DB_NAME).exists():
+                    raise NotFoundError(f"no lineage store at {self.dir}: log a run or run 'lineage init' first")
+                self._db = Database(self.dir / DB_NAME, create=create)
+                self.mark_crashed_runs()
+            return self._db
+
+    @property
+    def db(self) -> Database:
+        """The store's database (an existing store; see :meth:`create`)."""
+        return self._db or self._open(create=False)
+
+    def create(self) -> Store:
+        """Create the store folder and database if missing (what the first write does)."""
+        self._open(create=True)
+        return self
+
+    @property
+    def blobs(self) -> BlobStore:
+        if self._blobs is None:
+            self._blobs = BlobStore(self.dir / "blobs", self._recorded_blob)
+        return self._blobs
+
+    def _recorded_blob(self, sha256: str) -> tuple[int, int] | None:
+        if self._db is None and not (self.dir / DB_NAME).exists():
+            return None
+        return self.db.read_one("SELECT size, mtime_ns FROM blobs WHERE sha256 = ?", (sha256,))
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def mark_crashed_runs(self) -> list[str]:
+        """Mark runs left ``running`` by processes on this host that died; return their ids."""
+        import socket
+
+        db = self._db
+        rows = db.read(
+            "SELECT id, pid, pid_started FROM runs WHERE state = 'running' AND host = ?", (socket.gethostname(),)
+        )
+        dead = [run_id for run_id, pid, started in rows if not is_alive(pid, started)]
+        if dead:
+            from .db import now
+
+            with db.write() as con:
+                con.executemany(
+                    "UPDATE runs SET state = 'crashed', ended_at = ?, error = 'the process died' "
+                    "WHERE id = ? AND state = 'running'",
+                    [(now(), run_id) for run_id in dead],
+                )
+        return dead
+
+    def check_live(self, row: versions.VersionRow) -> None:
+        """Refuse a deleted version (for download and open)."""
+        if row.deleted_at is not None:
+            raise NotFoundError(f"{row.project}/{row.name}:v{row.number} was deleted on {row.deleted_at}")
+
+    def ingest(self, pairs: list[tuple[str, Path]]) -> dict[str, BlobInfo]:
+        """Copy source files into blobs, re-using digests of unchanged files from file_state."""
+        self._open(create=True)
+        started = time.time_ns()
+        sources = [(path, os.path.abspath(src)) for path, src in pairs]
+        known = self._file_states([src for _, src in sources])
+        out: dict[str, BlobInfo] = {}
+        remember: list[tuple[str, int, int, int, str]] = []
+        blobs = self.blobs
+        for path, src in sources:
+            st = os.stat(src)
+            key = (st.st_ino, st.st_mtime_ns, st.st_size)
+            cached = known.get(src)
+            blob = None
+            if cached is not None and cached[:3] == key:
+                blob = blobs._usable(cached[3])
+            if blob is None:
+                blob = blobs.put_file(src, st.st_size)
+                if st.st_mtime_ns < started - RACY_NS:
+                    remember.append((src, *key, blob.sha256))
+            out[path] = blob
+        if remember:
+            with self.db.write() as con:
+                con.executemany(
+                    "INSERT OR REPLACE INTO file_state (path, inode, mtime_ns, size, sha256) VALUES (?, ?, ?, ?, ?)",
+                    remember,
+                )
+        return out
+
+    def _file_states(self, sources: list[str]) -> dict[str, tuple[int, int, int, str]]:
+        if not sources:
+            return {}
+        if len(sources) == 1:
+            rows = self.db.read(
+                "SELECT path, inode, mtime_ns, size, sha256 FROM file_state WHERE path = ?", (sources[0],)
+            )
+        else:
+            prefix = os.path.commonpath(sources).rstrip("/") + "/"
+            rows = self.db.read(
+                "SELECT path, inode, mtime_ns, size, sha256 FROM file_state WHERE path >= ? AND path < ?",
+                (prefix, prefix[:-1] + "0"),
+            )
+        return {r[0]: r[1:] for r in rows}
+
+    # -- artifacts ---------------------------------------------------------------------
+    def artifact(self, ref: str) -> LoggedArtifact:
+        """The version a ref names: ``[project/]name[:alias|:vN]``, bare name = latest."""
+        return LoggedArtifact(self, versions.resolve(self.db, parse_ref(ref)))
+
+    def versions(self, name: str, project: str | None = None) -> list[LoggedArtifact]:
+        """Every version of an artifact (deleted ones too), v0 first."""
+        ref = parse_ref(name, project)
+        artifact_id, _, _ = versions.find_artifact(self.db, ref.name, ref.project)
+        rows = self.db.read(
+            f"SELECT {versions.VERSION_COLUMNS} {versions.FROM_VERSIONS} WHERE v.artifact_id = ? ORDER BY v.number",
+            (artifact_id,),
+        )
+        return [LoggedArtifact(self, versions.VersionRow(*r)) for r in rows]
+
+    def artifacts(self, type: str | None = None, project: str | None = None) -> list[ArtifactInfo]:
+        """Every artifact, optionally of one type or project."""
+        rows = self.db.read(
+            "SELECT a.project, a.name, a.type, a.created_at, "
+            "(SELECT count(*) FROM versions v WHERE v.artifact_id = a.id), "
+            "(SELECT 'v' || v.number FROM aliases al JOIN versions v ON v.id = al.version_id "
+            " WHERE al.artifact_id = a.id AND al.alias = 'latest') "
+            "FROM artifacts a WHERE (:type IS NULL OR a.type = :type) AND (:project IS NULL OR a.project = :project) "
+            "ORDER BY a.project, a.name",
+            {"type": type, "project": project},
+        )
+        return [ArtifactInfo(*r) for r in rows]
+
+    def runs(self, job_type: str | None = None, project: str | None = None, state: str | None = None) -> list[RunInfo]:
+        """Every run, oldest first, optionally filtered."""
+        return run_infos(
+            self.db,
+            "WHERE (:job_type IS NULL OR job_type = :job_type) AND (:project IS NULL OR project = :project) "
+            "AND (:state IS NULL OR state = :state)",
+            {"job_type": job_type, "project": project, "state": state},
+        )
+
+    def run(self, key: str) -> RunInfo:
+        """A run by id or name (``run:`` prefix optional); an ambiguous name is an error."""
+        key = parse_run_ref(key) or key
+        found = run_infos(self.db, "WHERE id = ?", (key,)) or run_infos(self.db, "WHERE name = ?", (key,))
+        if not found:
+            raise NotFoundError(f"no run with id or name {key!r}")
+        if len(found) > 1:
+            ids = ", ".join(r.id for r in found)
+            from .errors import InvalidArgumentError
+
+            raise InvalidArgumentError(f"several runs are named {key!r} (ids {ids}): use run:<id>")
+        return found[0]
+
+    def alias(self, ref: str, alias: str) -> LoggedArtifact:
+        """Point ``alias`` at the version ``ref`` names, moving it from any other version."""
+        return LoggedArtifact(self, versions.set_alias(self.db, parse_ref(ref), alias))
+
+    def unalias(self, ref: str, alias: str) -> LoggedArtifact:
+        """Remove ``alias`` from the version ``ref`` names."""
+        return LoggedArtifact(self, versions.remove_alias(self.db, parse_ref(ref), alias))
+
+    def delete(self, ref: str, delete_aliases: bool = False) -> LoggedArtifact:
+        """Delete a version: its files leave use, it stays in the lineage graph.
+
+        A version holding aliases other than ``latest`` is refused unless
+        ``delete_aliases=True``; ``latest`` moves to the newest live version.
+        """
+        row = versions.delete_version(self.db, parse_ref(ref), delete_aliases=delete_aliases)
+        return LoggedArtifact(self, versions.version_row(self.db, row.id))
+
+    # -- queries (lineage/query.py) ------------------------------------------------------
+    def ancestry(self, ref: str, depth: int | None = None):
+        """Everything ``ref`` (an artifact ref or ``run:<name or id>``) came from."""
+        from .query import ancestry
+
+        return ancestry(self, ref, depth)
+
+    def impact(self, ref: str, depth: int | None = None):
+        """Everything that depends on ``ref``."""
+        from .query import impact
+
+        return impact(self, ref, depth)
+
+    def graph(self, explode: bool = False):
+        """The whole store as a ``networkx.DiGraph``: type view, or one node per version and run."""
+        from .query import graph
+
+        return graph(self, explode)
+
+    def sql(self, query: str, params: tuple | dict = ()):
+        """Run SQL on a read-only connection; returns a ``pyarrow.Table``."""
+        from .query import sql
+
+        return sql(self, query, params)
+
+    def duckdb(self):
+        """A DuckDB connection with this store attached read-only (as schema ``lineage``)."""
+        from .query import duckdb_connection
+
+        return duckdb_connection(self)
+
+    def export(self, dir: str | os.PathLike) -> list[Path]:
+        """Write every table and view as Parquet under ``dir``; returns the files."""
+        from .query import export
+
+        return export(self, dir)
+
+    # -- maintenance (lineage/maintenance.py) --------------------------------------------
+    def gc(self, dry_run: bool = False):
+        """Free blobs no live version or run file uses; returns the plan (executed unless dry_run)."""
+        from .maintenance import gc
+
+        return gc(self, dry_run=dry_run)
+
+    def fsck(self, quick: bool = False):
+        """Check the database and every referenced blob; returns a report of what is wrong."""
+        from .maintenance import fsck
+
+        return fsck(self, quick=quick)

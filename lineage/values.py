@@ -1,0 +1,108 @@
+"""Converting user values for storage: JSON metadata and config, metric values.
+
+Metadata and config are JSON objects: NaN becomes null (as in W&B), infinities are
+refused. Metric values keep NaN and infinities: numbers go to a REAL column, anything
+else to a JSON column, and NaN (which SQLite cannot hold in REAL) to a marker.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from .errors import InvalidArgumentError
+
+NAN_MARKER = '{"_type": "nan"}'
+
+
+def to_python(value: Any) -> Any:
+    """Turn tensors, numpy scalars and arrays into plain Python values."""
+    if isinstance(value, (str, bool, int, float)) or value is None:
+        return value
+    if hasattr(value, "detach"):  # a torch tensor, without importing torch
+        value = value.detach().cpu()
+    if hasattr(value, "tolist") and callable(value.tolist):  # numpy arrays/scalars, tensors
+        return value.tolist()
+    if hasattr(value, "item") and callable(value.item):
+        return value.item()
+    return value
+
+
+def _clean_json(value: Any, where: str) -> Any:
+    value = to_python(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if math.isinf(value):
+            raise InvalidArgumentError(f"{where} holds an infinite number: use a finite value or a string")
+        return value
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, Mapping):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise InvalidArgumentError(f"{where} has a non-text key {key!r}: JSON object keys must be text")
+            out[key] = _clean_json(item, f"{where}[{key!r}]")
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_clean_json(item, f"{where}[{i}]") for i, item in enumerate(value)]
+    raise InvalidArgumentError(
+        f"{where} holds a {type(value).__name__}, which JSON cannot hold: use numbers, text, lists or dicts"
+    )
+
+
+def clean_object(value: Any, what: str) -> dict[str, Any]:
+    """Validate a JSON object (metadata, config): NaN -> null, inf refused."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidArgumentError(f"{what} must be a JSON object (a dict), not {type(value).__name__}")
+    return _clean_json(value, what)
+
+
+def dump_object(value: dict[str, Any]) -> str:
+    """Serialise a cleaned JSON object: compact, keys in insertion order, strict JSON."""
+    return json.dumps(value, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+
+
+def encode_metric(value: Any) -> tuple[float | None, str | None]:
+    """Split a metric value into (REAL column, JSON column)."""
+    value = to_python(value)
+    if isinstance(value, bool):
+        return None, json.dumps(value)
+    if isinstance(value, (int, float)):
+        value = float(value)
+        if math.isnan(value):
+            return None, NAN_MARKER
+        return value, None
+    if value is None:
+        return None, None
+    try:
+        return None, json.dumps(_clean_metric_json(value), allow_nan=False, ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgumentError(f"cannot log a {type(value).__name__}: {exc}") from None
+
+
+def _clean_metric_json(value: Any) -> Any:
+    value = to_python(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else str(value)
+    if isinstance(value, Mapping):
+        return {str(k): _clean_metric_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean_metric_json(v) for v in value]
+    return value
+
+
+def decode_metric(number: float | None, data: str | None) -> Any:
+    """Inverse of :func:`encode_metric`."""
+    if number is not None:
+        return number
+    if data is None:
+        return None
+    if data == NAN_MARKER:
+        return math.nan
+    return json.loads(data)

@@ -1,0 +1,195 @@
+-- lineage store schema, version 1.
+--
+-- This file is the one definition of a store's database. `lineage` runs it to create
+-- a new store (every statement is idempotent), `PRAGMA user_version` records which
+-- version a store holds, and the SQLModel classes in lineage/models.py map the same
+-- tables (tests/test_schema.py proves they agree).
+--
+-- Vocabulary: a run consumes and produces versions of artifacts; a version's files
+-- point at blobs (content-addressed files under blobs/); aliases name versions.
+-- Edges point the way data flows: producing run -> version -> consuming run.
+-- Times are ISO 8601 UTC text ('2026-11-23T10:00:00.123456Z'), so they sort as text.
+
+PRAGMA user_version = 1;
+
+-- runs: one row per run (a process step of a pipeline): who, what kind, its state.
+-- config holds the run's config as a JSON object; pid/host/pid_started let a later
+-- process tell whether a run left 'running' still has a live process behind it.
+CREATE TABLE IF NOT EXISTS runs (
+    id          TEXT    NOT NULL PRIMARY KEY,
+    project     TEXT    NOT NULL,
+    name        TEXT    NOT NULL,
+    job_type    TEXT,
+    state       TEXT    NOT NULL CHECK (state IN ('running', 'finished', 'failed', 'crashed')),
+    error       TEXT,
+    config      TEXT    NOT NULL DEFAULT '{}',
+    notes       TEXT,
+    started_at  TEXT    NOT NULL,
+    ended_at    TEXT,
+    host        TEXT    NOT NULL,
+    pid         INTEGER NOT NULL,
+    pid_started INTEGER
+);
+CREATE INDEX IF NOT EXISTS runs_by_project_name ON runs (project, name);
+CREATE INDEX IF NOT EXISTS runs_by_state ON runs (state);
+
+-- history: the metric history of a run, one row per (step, key) logged with run.log.
+-- value holds numbers (including +-inf); data holds every other value as JSON
+-- (strings, booleans, images, lists) and NaN as {"_type": "nan"}.
+CREATE TABLE IF NOT EXISTS history (
+    run_id TEXT    NOT NULL REFERENCES runs (id),
+    step   INTEGER NOT NULL,
+    key    TEXT    NOT NULL,
+    value  REAL,
+    data   TEXT,
+    PRIMARY KEY (run_id, step, key)
+) WITHOUT ROWID;
+
+-- summary: one row per key of a run's summary (the last logged value unless
+-- summary.update overrode it), encoded like history.
+CREATE TABLE IF NOT EXISTS summary (
+    run_id TEXT NOT NULL REFERENCES runs (id),
+    key    TEXT NOT NULL,
+    value  REAL,
+    data   TEXT,
+    PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+
+-- blobs: one row per distinct file content kept in blobs/<sha256[:2]>/<sha256[2:]>;
+-- size and mtime_ns are the blob file's as written, so a blob changed behind the
+-- store's back (through a hard link) is noticed without reading it.
+CREATE TABLE IF NOT EXISTS blobs (
+    sha256   TEXT    NOT NULL PRIMARY KEY,
+    size     INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- run_files: files kept with a run (run.save, logged images), each pointing at a blob.
+CREATE TABLE IF NOT EXISTS run_files (
+    run_id TEXT    NOT NULL REFERENCES runs (id),
+    path   TEXT    NOT NULL,
+    sha256 TEXT    NOT NULL REFERENCES blobs (sha256),
+    size   INTEGER NOT NULL,
+    PRIMARY KEY (run_id, path)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS run_files_by_blob ON run_files (sha256);
+
+-- artifacts: one row per artifact name in a project; its type never changes.
+CREATE TABLE IF NOT EXISTS artifacts (
+    id         INTEGER NOT NULL PRIMARY KEY,
+    project    TEXT    NOT NULL,
+    name       TEXT    NOT NULL,
+    type       TEXT    NOT NULL,
+    created_at TEXT    NOT NULL,
+    UNIQUE (project, name)
+);
+CREATE INDEX IF NOT EXISTS artifacts_by_name ON artifacts (name);
+
+-- versions: one row per committed version of an artifact (v0, v1, ...; numbers are
+-- never reused). digest is the manifest digest (SPEC section 3); created_by is the run
+-- that first logged it; deleted_at is set by store.delete, which keeps the row so the
+-- lineage graph stays whole.
+CREATE TABLE IF NOT EXISTS versions (
+    id          INTEGER NOT NULL PRIMARY KEY,
+    artifact_id INTEGER NOT NULL REFERENCES artifacts (id),
+    number      INTEGER NOT NULL,
+    digest      TEXT    NOT NULL,
+    size        INTEGER NOT NULL,
+    file_count  INTEGER NOT NULL,
+    description TEXT,
+    metadata    TEXT    NOT NULL DEFAULT '{}',
+    created_at  TEXT    NOT NULL,
+    created_by  TEXT    REFERENCES runs (id),
+    deleted_at  TEXT,
+    UNIQUE (artifact_id, number)
+);
+CREATE INDEX IF NOT EXISTS versions_by_digest ON versions (artifact_id, digest);
+CREATE INDEX IF NOT EXISTS versions_by_creator ON versions (created_by);
+
+-- aliases: names for versions of one artifact ('latest', 'best', ...); an alias
+-- names one version at a time. 'latest' is kept here too, moved by log_artifact.
+CREATE TABLE IF NOT EXISTS aliases (
+    artifact_id INTEGER NOT NULL REFERENCES artifacts (id),
+    alias       TEXT    NOT NULL,
+    version_id  INTEGER NOT NULL REFERENCES versions (id),
+    PRIMARY KEY (artifact_id, alias)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS aliases_by_version ON aliases (version_id);
+
+-- files: the manifest of each version, one row per file path, pointing at its blob.
+CREATE TABLE IF NOT EXISTS files (
+    version_id INTEGER NOT NULL REFERENCES versions (id),
+    path       TEXT    NOT NULL,
+    sha256     TEXT    NOT NULL REFERENCES blobs (sha256),
+    size       INTEGER NOT NULL,
+    PRIMARY KEY (version_id, path)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS files_by_blob ON files (sha256);
+
+-- consumed: edge version -> run, recorded by run.use_artifact.
+CREATE TABLE IF NOT EXISTS consumed (
+    run_id     TEXT    NOT NULL REFERENCES runs (id),
+    version_id INTEGER NOT NULL REFERENCES versions (id),
+    created_at TEXT    NOT NULL,
+    PRIMARY KEY (run_id, version_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS consumed_by_version ON consumed (version_id, run_id);
+
+-- produced: edge run -> version, recorded by run.log_artifact (also when the logged
+-- content was identical to an existing version).
+CREATE TABLE IF NOT EXISTS produced (
+    run_id     TEXT    NOT NULL REFERENCES runs (id),
+    version_id INTEGER NOT NULL REFERENCES versions (id),
+    created_at TEXT    NOT NULL,
+    PRIMARY KEY (run_id, version_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS produced_by_version ON produced (version_id, run_id);
+
+-- file_state: a cache of source files already hashed, keyed by where they were and
+-- their (inode, mtime_ns, size), so re-adding an unchanged file costs a stat, not a read.
+CREATE TABLE IF NOT EXISTS file_state (
+    path     TEXT    NOT NULL PRIMARY KEY,
+    inode    INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    size     INTEGER NOT NULL,
+    sha256   TEXT    NOT NULL
+) WITHOUT ROWID;
+
+-- edges: every edge in the direction data flows, one view for hand-written SQL.
+-- A produced edge goes run -> version, a consumed edge version -> run.
+CREATE VIEW IF NOT EXISTS edges (kind, src_kind, src_id, dst_kind, dst_id, created_at) AS
+    SELECT 'produced', 'run', run_id, 'version', CAST(version_id AS TEXT), created_at
+    FROM produced
+    UNION ALL
+    SELECT 'consumed', 'version', CAST(version_id AS TEXT), 'run', run_id, created_at
+    FROM consumed;
+
+-- version_refs: every version with its artifact, its ref ('name:vN'), its label in
+-- the exploded graph ('type:name:vN') and its aliases (comma-separated, sorted).
+CREATE VIEW IF NOT EXISTS version_refs AS
+    SELECT v.id AS version_id,
+           a.project,
+           a.name,
+           a.type,
+           v.number,
+           'v' || v.number AS version,
+           a.name || ':v' || v.number AS ref,
+           a.project || '/' || a.name || ':v' || v.number AS qualified_ref,
+           a.type || ':' || a.name || ':v' || v.number AS label,
+           v.digest,
+           v.size,
+           v.file_count,
+           v.created_at,
+           v.created_by,
+           v.deleted_at,
+           (SELECT group_concat(alias, ',')
+              FROM (SELECT alias FROM aliases al WHERE al.version_id = v.id ORDER BY alias))
+               AS aliases
+    FROM versions v
+    JOIN artifacts a ON a.id = v.artifact_id;
+
+-- run_labels: every run with its label in the exploded graph ('job_type:name').
+CREATE VIEW IF NOT EXISTS run_labels AS
+    SELECT id AS run_id, project, name, job_type, state,
+           coalesce(job_type, 'run') || ':' || name AS label
+    FROM runs;
