@@ -97,7 +97,13 @@ class Database:
                 for statement in statements(schema_sql()):
                     con.execute(statement)
             else:
-                migrate(con, version)
+                try:
+                    migrate(con, version)
+                except sqlite3.DatabaseError as exc:
+                    raise SchemaVersionError(
+                        f"upgrading store {self.path.parent} from schema version {version} failed ({exc}); "
+                        "it was left unchanged"
+                    ) from None
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:

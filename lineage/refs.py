@@ -13,6 +13,7 @@ from .errors import InvalidArgumentError
 
 NAME_RE = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
 VERSION_RE = re.compile(r"v(0|[1-9][0-9]*)")
+RESERVED_RE = re.compile(r"v[0-9]+")  # v007 is no version, but looks like one
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 LATEST = "latest"
 RUN_PREFIX = "run:"
@@ -47,7 +48,7 @@ def check_alias(alias: object, settable: bool = False) -> str:
         raise InvalidArgumentError(
             f"invalid alias {alias!r}: use 1 to 128 characters, no '/', ':' or control characters"
         )
-    if is_version(alias):
+    if RESERVED_RE.fullmatch(alias):
         raise InvalidArgumentError(f"invalid alias {alias!r}: names like v0, v1 are reserved for versions")
     if settable and alias == LATEST:
         raise InvalidArgumentError("alias 'latest' cannot be set by hand: it follows the most recent log_artifact")

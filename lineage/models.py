@@ -1,0 +1,190 @@
+"""SQLModel classes mapping the tables of ``schema.sql``, for users who prefer an ORM.
+
+``schema.sql`` stays the one definition: these classes follow it, and
+``tests/test_schema.py`` proves a database created from them has the same tables,
+columns, types, keys and indexes. Importing this module imports SQLModel and SQLAlchemy,
+so ``import lineage`` does not.
+
+>>> from sqlmodel import Session, create_engine, select          # doctest: +SKIP
+>>> engine = create_engine("sqlite:///.lineage/lineage.db")       # doctest: +SKIP
+>>> Session(engine).exec(select(Run).where(Run.state == "failed")).all()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import REAL, CheckConstraint, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+NO_ROWID = {"sqlite_with_rowid": False}
+
+
+def _text(primary_key: bool = False, nullable: bool = False, fk: str | None = None, default: str | None = None):
+    args = [ForeignKey(fk)] if fk else []
+    return Field(
+        sa_column=Column(Text, *args, primary_key=primary_key, nullable=nullable, server_default=default),
+        default=None,
+    )
+
+
+def _int(primary_key: bool = False, nullable: bool = False, fk: str | None = None):
+    args = [ForeignKey(fk)] if fk else []
+    return Field(sa_column=Column(Integer, *args, primary_key=primary_key, nullable=nullable), default=None)
+
+
+def _real():
+    return Field(sa_column=Column(REAL, nullable=True), default=None)
+
+
+class Run(SQLModel, table=True):
+    """A run: one step of a pipeline, its config and state."""
+
+    __tablename__ = "runs"
+    __table_args__ = (
+        CheckConstraint("state IN ('running', 'finished', 'failed', 'crashed')"),
+        Index("runs_by_project_name", "project", "name"),
+        Index("runs_by_state", "state"),
+    )
+    id: str = _text(primary_key=True)
+    project: str = _text()
+    name: str = _text()
+    job_type: str | None = _text(nullable=True)
+    state: str = _text()
+    error: str | None = _text(nullable=True)
+    config: str = _text(default="{}")
+    notes: str | None = _text(nullable=True)
+    started_at: str = _text()
+    ended_at: str | None = _text(nullable=True)
+    host: str = _text()
+    pid: int = _int()
+    pid_started: int | None = _int(nullable=True)
+
+
+class History(SQLModel, table=True):
+    """One logged metric value of a run at a step."""
+
+    __tablename__ = "history"
+    __table_args__ = (NO_ROWID,)
+    run_id: str = _text(primary_key=True, fk="runs.id")
+    step: int = _int(primary_key=True)
+    key: str = _text(primary_key=True)
+    value: float | None = _real()
+    data: str | None = _text(nullable=True)
+
+
+class Summary(SQLModel, table=True):
+    """One key of a run's summary."""
+
+    __tablename__ = "summary"
+    __table_args__ = (NO_ROWID,)
+    run_id: str = _text(primary_key=True, fk="runs.id")
+    key: str = _text(primary_key=True)
+    value: float | None = _real()
+    data: str | None = _text(nullable=True)
+
+
+class Blob(SQLModel, table=True):
+    """One distinct file content kept under blobs/."""
+
+    __tablename__ = "blobs"
+    __table_args__ = (NO_ROWID,)
+    sha256: str = _text(primary_key=True)
+    size: int = _int()
+    mtime_ns: int = _int()
+
+
+class RunFile(SQLModel, table=True):
+    """A file kept with a run (run.save, logged images)."""
+
+    __tablename__ = "run_files"
+    __table_args__ = (Index("run_files_by_blob", "sha256"), NO_ROWID)
+    run_id: str = _text(primary_key=True, fk="runs.id")
+    path: str = _text(primary_key=True)
+    sha256: str = _text(fk="blobs.sha256")
+    size: int = _int()
+
+
+class Artifact(SQLModel, table=True):
+    """An artifact name in a project, with its one type."""
+
+    __tablename__ = "artifacts"
+    __table_args__ = (UniqueConstraint("project", "name"), Index("artifacts_by_name", "name"))
+    id: int = _int(primary_key=True)
+    project: str = _text()
+    name: str = _text()
+    type: str = _text()
+    created_at: str = _text()
+
+
+class Version(SQLModel, table=True):
+    """A committed version of an artifact."""
+
+    __tablename__ = "versions"
+    __table_args__ = (
+        UniqueConstraint("artifact_id", "number"),
+        Index("versions_by_digest", "artifact_id", "digest"),
+        Index("versions_by_creator", "created_by"),
+    )
+    id: int = _int(primary_key=True)
+    artifact_id: int = _int(fk="artifacts.id")
+    number: int = _int()
+    digest: str = _text()
+    size: int = _int()
+    file_count: int = _int()
+    description: str | None = _text(nullable=True)
+    metadata_: str = Field(sa_column=Column("metadata", Text, nullable=False, server_default="{}"), default=None)
+    created_at: str = _text()
+    created_by: str | None = _text(nullable=True, fk="runs.id")
+    deleted_at: str | None = _text(nullable=True)
+
+
+class Alias(SQLModel, table=True):
+    """A name for one version of an artifact."""
+
+    __tablename__ = "aliases"
+    __table_args__ = (Index("aliases_by_version", "version_id"), NO_ROWID)
+    artifact_id: int = _int(primary_key=True, fk="artifacts.id")
+    alias: str = _text(primary_key=True)
+    version_id: int = _int(fk="versions.id")
+
+
+class File(SQLModel, table=True):
+    """One file of a version's manifest."""
+
+    __tablename__ = "files"
+    __table_args__ = (Index("files_by_blob", "sha256"), NO_ROWID)
+    version_id: int = _int(primary_key=True, fk="versions.id")
+    path: str = _text(primary_key=True)
+    sha256: str = _text(fk="blobs.sha256")
+    size: int = _int()
+
+
+class Consumed(SQLModel, table=True):
+    """Edge version -> run: the run used the version."""
+
+    __tablename__ = "consumed"
+    __table_args__ = (Index("consumed_by_version", "version_id", "run_id"), NO_ROWID)
+    run_id: str = _text(primary_key=True, fk="runs.id")
+    version_id: int = _int(primary_key=True, fk="versions.id")
+    created_at: str = _text()
+
+
+class Produced(SQLModel, table=True):
+    """Edge run -> version: the run logged the version."""
+
+    __tablename__ = "produced"
+    __table_args__ = (Index("produced_by_version", "version_id", "run_id"), NO_ROWID)
+    run_id: str = _text(primary_key=True, fk="runs.id")
+    version_id: int = _int(primary_key=True, fk="versions.id")
+    created_at: str = _text()
+
+
+class FileState(SQLModel, table=True):
+    """Hash cache: a source file's digest keyed by its (inode, mtime_ns, size)."""
+
+    __tablename__ = "file_state"
+    __table_args__ = (NO_ROWID,)
+    path: str = _text(primary_key=True)
+    inode: int = _int()
+    mtime_ns: int = _int()
+    size: int = _int()
+    sha256: str = _text()

@@ -1,0 +1,298 @@
+"""Artifacts: manifests, digests, identical content, shared blobs, adding files and folders."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import lineage
+from lineage.artifact import manifest_digest
+
+from .strategies import file_sets
+
+FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+_counter = itertools.count()
+
+
+def blob_files(store_dir: Path) -> set[str]:
+    blobs = store_dir / "blobs"
+    return {p.parent.name + p.name for p in blobs.glob("??/*") if ".tmp-" not in p.name and p.parent.name != "tmp"}
+
+
+def log_files(store_dir, files: dict[str, bytes], name="data", order=None, aliases=None):
+    with lineage.init(project="p", job_type="make", dir=store_dir) as run:
+        art = lineage.Artifact(name, type="dataset")
+        for path in order or files:
+            with art.new_file(path, mode="wb") as f:
+                f.write(files[path])
+        return run.log_artifact(art, aliases=aliases)
+
+
+def expected_digest(files: dict[str, bytes]) -> str:
+    lines = sorted((p.encode(), hashlib.sha256(c).hexdigest()) for p, c in files.items())
+    text = b"lineage-manifest-v1\n" + b"".join(p + b"\t" + h.encode() + b"\n" for p, h in lines)
+    return hashlib.sha256(text).hexdigest()
+
+
+@FAST
+@given(file_sets, st.randoms())
+def test_digest_follows_the_spec_and_ignores_insertion_order(tmp_path, files, random):
+    store_dir = tmp_path / f"s{next(_counter)}"
+    order = list(files)
+    random.shuffle(order)
+    first = log_files(store_dir, files)
+    second = log_files(store_dir, files, order=order)
+    assert first.digest == second.digest == expected_digest(files)
+    assert first.version == second.version == "v0"
+    assert {f.path: f.size for f in first.files()} == {p: len(c) for p, c in files.items()}
+
+
+@FAST
+@given(file_sets)
+def test_same_content_twice_makes_one_version_and_no_new_blob(tmp_path, files):
+    store_dir = tmp_path / f"s{next(_counter)}"
+    first = log_files(store_dir, files)
+    blobs_before = blob_files(store_dir)
+    second = log_files(store_dir, files, aliases=["again"])
+    assert second.id == first.id
+    assert blob_files(store_dir) == blobs_before
+    assert blobs_before == {hashlib.sha256(c).hexdigest() for c in files.values()}
+    assert len(lineage.Store(store_dir).versions("data")) == 1
+    assert set(second.aliases) == {"latest", "again"}
+    # The second run is recorded as a producer too; logged_by stays the first.
+    producers = lineage.Store(store_dir).db.read("SELECT count(*) FROM produced WHERE version_id = ?", (first.id,))
+    assert producers[0][0] == 2
+    assert first.logged_by().id != lineage.Store(store_dir).runs()[-1].id
+
+
+@FAST
+@given(st.binary(max_size=256))
+def test_two_artifacts_sharing_a_file_share_one_blob(tmp_path, content):
+    store_dir = tmp_path / f"s{next(_counter)}"
+    a = log_files(store_dir, {"x.bin": content}, name="a")
+    b = log_files(store_dir, {"y/z.bin": content}, name="b")
+    assert a.files()[0].digest == b.files()[0].digest
+    assert blob_files(store_dir) == {hashlib.sha256(content).hexdigest()}
+
+
+def test_versions_count_up_and_latest_follows(store_dir):
+    v0 = log_files(store_dir, {"a": b"1"})
+    v1 = log_files(store_dir, {"a": b"2"}, aliases=["best"])
+    v2 = log_files(store_dir, {"a": b"3"})
+    assert [v0.version, v1.version, v2.version] == ["v0", "v1", "v2"]
+    store = lineage.Store(store_dir)
+    assert store.artifact("data").version == "v2"
+    assert store.artifact("data:best").version == "v1"
+    assert store.artifact("p/data:v0").digest == v0.digest
+    # Logging v1's content again makes no version: v1 takes latest.
+    again = log_files(store_dir, {"a": b"2"})
+    assert again.version == "v1"
+    assert store.artifact("data:latest").version == "v1"
+    assert sorted(store.artifact("data:v1").aliases) == ["best", "latest"]
+
+
+def test_add_file_and_add_dir_keep_names_and_follow_inner_links(store_dir, tmp_path):
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    (src / "a.txt").write_text("a")
+    (src / "sub" / "b.txt").write_text("b")
+    os.symlink("sub/b.txt", src / "link.txt")
+    os.symlink("sub", src / "linkdir")
+    (tmp_path / "model.pth").write_bytes(b"weights")
+    with lineage.init(project="p", dir=store_dir) as run:
+        art = lineage.Artifact("bundle", type="dataset")
+        art.add_dir(src, name="data")
+        assert art.add_file(tmp_path / "model.pth") == "model.pth"
+        art.add_file(tmp_path / "model.pth", name="models/m.pth")
+        logged = run.log_artifact(art)
+    paths = [f.path for f in logged.files()]
+    assert paths == [
+        "data/a.txt",
+        "data/link.txt",
+        "data/linkdir/b.txt",
+        "data/sub/b.txt",
+        "model.pth",
+        "models/m.pth",
+    ]
+
+
+def test_links_out_of_an_added_folder_are_refused(store_dir, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (tmp_path / "secret").write_text("s")
+    os.symlink(tmp_path / "secret", src / "escape")
+    with lineage.init(project="p", dir=store_dir):
+        art = lineage.Artifact("bundle", type="dataset")
+        with pytest.raises(lineage.InvalidArgumentError, match="points out of the added folder"):
+            art.add_dir(src)
+        assert art.manifest() == {}
+
+
+def test_content_is_captured_when_added_and_never_hard_linked(store_dir, tmp_path):
+    source = tmp_path / "weights.bin"
+    source.write_bytes(b"original")
+    with lineage.init(project="p", dir=store_dir) as run:
+        art = lineage.Artifact("m", type="model")
+        art.add_file(source)
+        source.write_bytes(b"changed afterwards")
+        logged = run.log_artifact(art)
+    with logged.open("weights.bin") as f:
+        assert f.read() == b"original"
+    blob = lineage.Store(store_dir).blobs.path(logged.files()[0].digest)
+    assert os.stat(blob).st_ino != os.stat(source).st_ino
+    assert os.stat(blob).st_mode & 0o777 == 0o444
+
+
+def test_adding_a_path_twice_with_other_content_is_refused(store_dir):
+    with lineage.init(project="p", dir=store_dir):
+        art = lineage.Artifact("m", type="model")
+        with art.new_file("a.txt") as f:
+            f.write("one")
+        with pytest.raises(ValueError, match="already exists"), art.new_file("a.txt") as f:
+            f.write("two")
+        with pytest.raises(ValueError, match="other content"), art.new_file("a.txt", mode="w") as f:
+            f.write("two")
+        with art.new_file("a.txt", mode="w") as f:  # same content again is fine
+            f.write("one")
+        with pytest.raises(ValueError, match="both a file and a folder"), art.new_file("a.txt/b", mode="w") as f:
+            f.write("x")
+
+
+def test_remove_a_file_or_a_folder_prefix(store_dir):
+    with lineage.init(project="p", dir=store_dir) as run:
+        art = lineage.Artifact("m", type="model")
+        for path in ["a/x", "a/y", "b"]:
+            with art.new_file(path) as f:
+                f.write(path)
+        art.remove("a")
+        assert list(art.manifest()) == ["b"]
+        with pytest.raises(FileNotFoundError):
+            art.remove("a")
+        with art.new_file("a", mode="w") as f:  # 'a' is no longer a folder
+            f.write("now a file")
+        logged = run.log_artifact(art)
+        with pytest.raises(lineage.LineageError, match="read-only"):
+            art.add_file(__file__)
+    assert [f.path for f in logged.files()] == ["a", "b"]
+
+
+def test_new_file_is_text_unless_binary(store_dir):
+    with lineage.init(project="p", dir=store_dir) as run:
+        art = lineage.Artifact("m", type="model")
+        with art.new_file("t.txt") as f:
+            f.write("héllo\n")
+        with art.new_file("b.bin", mode="wb") as f:
+            f.write(b"\x00\x01")
+        logged = run.log_artifact(art)
+    assert logged.open("t.txt").read() == "héllo\n".encode()
+    assert logged.open("b.bin").read() == b"\x00\x01"
+
+
+def test_a_failed_new_file_block_adds_nothing_and_leaves_no_temp(store_dir):
+    with lineage.init(project="p", dir=store_dir):
+        art = lineage.Artifact("m", type="model")
+        with pytest.raises(RuntimeError), art.new_file("x.bin", mode="wb") as f:
+            f.write(b"partial")
+            raise RuntimeError("boom")
+        assert art.manifest() == {}
+    assert not list((store_dir / "blobs").rglob("*.tmp-*"))
+
+
+def test_type_change_is_refused(store_dir):
+    log_files(store_dir, {"a": b"1"}, name="thing")
+    with lineage.init(project="p", dir=store_dir) as run:
+        art = lineage.Artifact("thing", type="model")
+        with pytest.raises(lineage.ConflictError, match="has type 'dataset'"):
+            run.log_artifact(art)
+
+
+def test_names_live_in_projects(store_dir):
+    with lineage.init(project="p1", dir=store_dir) as run:
+        run.log_artifact(lineage.Artifact("x", type="dataset"))
+    with lineage.init(project="p2", dir=store_dir) as run:
+        run.log_artifact(lineage.Artifact("x", type="model"))
+        assert run.use_artifact("x").type == "model"  # bare ref: the run's project
+        assert run.use_artifact("p1/x:v0").type == "dataset"
+    store = lineage.Store(store_dir)
+    with pytest.raises(lineage.InvalidArgumentError, match="several projects"):
+        store.artifact("x")
+    assert store.artifact("p1/x").type == "dataset"
+    assert store.artifact("entity/p2/x:latest").type == "model"
+
+
+def test_metadata_rules(store_dir):
+    with pytest.raises(lineage.InvalidArgumentError, match="JSON object"):
+        lineage.Artifact("m", type="model", metadata=[1, 2])
+    with pytest.raises(lineage.InvalidArgumentError, match="infinite"):
+        lineage.Artifact("m", type="model", metadata={"x": float("inf")})
+    art = lineage.Artifact("m", type="model", metadata={"x": float("nan"), "y": [1, {"z": 2}]})
+    assert art.metadata == {"x": None, "y": [1, {"z": 2}]}
+
+
+def test_empty_artifact_has_the_header_only_digest(store_dir):
+    with lineage.init(project="p", dir=store_dir) as run:
+        logged = run.log_artifact(lineage.Artifact("empty", type="dataset"))
+    assert logged.digest == manifest_digest({}) == hashlib.sha256(b"lineage-manifest-v1\n").hexdigest()
+
+
+def test_relogging_an_unchanged_folder_reads_no_file(store_dir, tmp_path, monkeypatch):
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(20):
+        (src / f"{i}.txt").write_text(str(i))
+    old = 1_600_000_000_000_000_000  # files not touched in the last moments are remembered
+    for p in src.iterdir():
+        os.utime(p, ns=(old, old))
+    with lineage.init(project="p", dir=store_dir) as run:
+        art = lineage.Artifact("d", type="dataset")
+        art.add_dir(src)
+        first = run.log_artifact(art)
+
+    from lineage import blobs as blobs_module
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("an unchanged file was read again")
+
+    monkeypatch.setattr(blobs_module.BlobStore, "put_file", no_reading)
+    with lineage.init(project="p", dir=store_dir) as run:
+        art = lineage.Artifact("d", type="dataset")
+        art.add_dir(src)
+        assert run.log_artifact(art).id == first.id
+
+    # A changed file (new mtime) is read again.
+    monkeypatch.undo()
+    (src / "3.txt").write_text("changed")
+    with lineage.init(project="p", dir=store_dir) as run:
+        art = lineage.Artifact("d", type="dataset")
+        art.add_dir(src)
+        assert run.log_artifact(art).version == "v1"
+
+
+def test_artifact_logged_into_another_store_copies_its_blobs(tmp_path):
+    with lineage.init(project="p", dir=tmp_path / "one"):
+        art = lineage.Artifact("m", type="model")
+        with art.new_file("x", mode="wb") as f:
+            f.write(b"payload")
+    with lineage.init(project="p", dir=tmp_path / "two") as run:
+        logged = run.log_artifact(art)
+        assert logged.open("x").read() == b"payload"
+    shutil.rmtree(tmp_path / "one")
+    assert lineage.Store(tmp_path / "two").artifact("m").open("x").read() == b"payload"
+
+
+def test_artifact_outside_a_run_uses_the_default_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("LINEAGE_DIR", str(tmp_path / "env-store"))
+    art = lineage.Artifact("m", type="model")
+    with art.new_file("x") as f:
+        f.write("early")
+    with lineage.init(project="p") as run:
+        assert run.store.dir == tmp_path / "env-store"
+        run.log_artifact(art)
+    assert lineage.Store(tmp_path / "env-store").artifact("m").open("x").read() == b"early"
