@@ -194,26 +194,25 @@ class Artifact:
             self._release()
 
 
-def walk_folder(root: Path) -> list[tuple[str, Path]]:
+def walk_folder(root: Path) -> list[tuple[str, str]]:
     """Every file under ``root`` as (relative '/' path, source), following links inside it.
 
     Raises InvalidArgumentError for a link pointing out of ``root``.
     """
     real_root = os.path.realpath(root)
-    out: list[tuple[str, Path]] = []
+    out: list[tuple[str, str]] = []
     seen_dirs = {real_root}
 
-    def visit(folder: Path, rel: str) -> None:
+    def visit(folder: str, rel: str) -> None:
         with os.scandir(folder) as entries:
             for entry in sorted(entries, key=lambda e: e.name):
                 child_rel = f"{rel}{entry.name}"
-                child = Path(entry.path)
+                child = entry.path
                 if entry.is_symlink():
                     target = os.path.realpath(child)
                     if os.path.commonpath([real_root, target]) != real_root:
                         raise InvalidArgumentError(
-                            f"link {str(child)!r} points out of the added folder (to {target!r}): "
-                            "copy the file in instead"
+                            f"link {child!r} points out of the added folder (to {target!r}): copy the file in instead"
                         )
                     if os.path.isdir(target):
                         if target in seen_dirs:
@@ -228,7 +227,7 @@ def walk_folder(root: Path) -> list[tuple[str, Path]]:
                 elif entry.is_file():
                     out.append((child_rel, child))
 
-    visit(root, "")
+    visit(os.path.abspath(root), "")
     return out
 
 

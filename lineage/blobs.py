@@ -13,7 +13,6 @@ import errno
 import hashlib
 import itertools
 import os
-import stat
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -41,9 +40,13 @@ class BlobInfo:
 def hash_file(path: str | os.PathLike, chunk: int = CHUNK) -> str:
     """SHA-256 of a file's content, streamed."""
     digest = hashlib.sha256()
-    buf = bytearray(chunk)
-    view = memoryview(buf)
     with open(path, "rb", buffering=0) as f:
+        size = os.fstat(f.fileno()).st_size
+        if size < chunk:  # one read; no big buffer to allocate for a small file
+            digest.update(f.read())
+            return digest.hexdigest()
+        buf = bytearray(chunk)
+        view = memoryview(buf)
         while n := f.readinto(buf):
             digest.update(view[:n])
     return digest.hexdigest()
@@ -71,31 +74,36 @@ class BlobStore:
 
     def __init__(self, root: Path, recorded: Callable[[str], tuple[int, int] | None]):
         self.root = root
+        self._root = str(root)
         self._recorded = recorded
         self._dirs: set[str] = set()
-        self._unsynced: list[Path] = []
+        self._unsynced: list[str] = []
         self._fresh: dict[str, BlobInfo] = {}  # written by this process, maybe not yet recorded
 
     # -- paths -------------------------------------------------------------------------
     def path(self, sha256: str) -> Path:
         """Where the blob with this digest lives (one place decides: two-hex fan-out)."""
-        return self.root / sha256[:2] / sha256[2:]
+        return Path(self._where(sha256))
 
-    def _ensure_dir(self, sub: str) -> Path:
-        folder = self.root / sub
+    def _where(self, sha256: str) -> str:
+        # Plain strings on the hot paths: pathlib costs more than the system calls here.
+        return f"{self._root}/{sha256[:2]}/{sha256[2:]}"
+
+    def _ensure_dir(self, sub: str) -> str:
+        folder = f"{self._root}/{sub}"
         if sub not in self._dirs:
-            folder.mkdir(parents=True, exist_ok=True)
+            os.makedirs(folder, exist_ok=True)
             self._dirs.add(sub)
         return folder
 
-    def _temp_path(self, folder: Path, stem: str) -> Path:
-        return folder / f"{stem}{TEMP_MARK}{os.getpid()}-{next(_counter)}"
+    def _temp_path(self, folder: str, stem: str) -> str:
+        return f"{folder}/{stem}{TEMP_MARK}{os.getpid()}-{next(_counter)}"
 
     # -- reading -----------------------------------------------------------------------
     def _usable(self, sha256: str) -> BlobInfo | None:
         """The blob if it exists and is what the store recorded; None if it must be written."""
         try:
-            st = os.stat(self.path(sha256))
+            st = os.stat(self._where(sha256))
         except FileNotFoundError:
             return None
         info = BlobInfo(sha256, st.st_size, st.st_mtime_ns)
@@ -103,14 +111,14 @@ class BlobStore:
             return info
         return None  # unrecorded (left by a crash) or changed: rewrite it from our copy
 
-    def check(self, sha256: str, size: int | None = None, recorded: tuple[int, int] | None = None) -> Path:
+    def check(self, sha256: str, size: int | None = None, recorded: tuple[int, int] | None = None) -> str:
         """Return the blob's path once it is known intact, else raise CorruptBlobError.
 
         Cheap when the file's size and mtime are what the store recorded (``recorded``,
         looked up when not given); otherwise the blob is re-hashed, and a changed one is
         reported, never served.
         """
-        path = self.path(sha256)
+        path = self._where(sha256)
         try:
             st = os.stat(path)
         except FileNotFoundError:
@@ -124,18 +132,20 @@ class BlobStore:
         return path
 
     # -- writing -----------------------------------------------------------------------
-    def _place(self, tmp: Path, sha256: str) -> BlobInfo:
-        """Move a finished temp file into place as the blob ``sha256``."""
-        existing = self._usable(sha256)
-        if existing is not None:
-            tmp.unlink()
-            return existing
-        final = self._ensure_dir(sha256[:2]) / sha256[2:]
-        os.replace(tmp, final)
+    def _place(self, tmp: str, sha256: str, st: os.stat_result) -> BlobInfo:
+        """Move a finished temp file (whose stat is ``st``) into place as the blob ``sha256``."""
+        final = f"{self._ensure_dir(sha256[:2])}/{sha256[2:]}"
+        os.replace(tmp, final)  # keeps the inode and mtime that ``st`` describes
         self._unsynced.append(final)
-        st = os.stat(final)
         info = self._fresh[sha256] = BlobInfo(sha256, st.st_size, st.st_mtime_ns)
         return info
+
+    def _place_if_new(self, tmp: str, sha256: str) -> BlobInfo:
+        existing = self._usable(sha256)
+        if existing is not None:
+            os.unlink(tmp)
+            return existing
+        return self._place(tmp, sha256, os.stat(tmp))
 
     def put_bytes(self, data: bytes | memoryview) -> BlobInfo:
         """Store ``data`` (if not already stored) and return its blob."""
@@ -143,16 +153,14 @@ class BlobStore:
         existing = self._usable(sha256)
         if existing is not None:
             return existing
-        folder = self._ensure_dir(sha256[:2])
-        tmp = self._temp_path(folder, sha256[2:])
+        tmp = self._temp_path(self._ensure_dir(sha256[:2]), sha256[2:])
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            _write_all(fd, memoryview(data))
+            st = os.fstat(fd)
         finally:
             os.close(fd)
-        return self._place(tmp, sha256)
+        return self._place(tmp, sha256, st)
 
     def put_file(self, source: str | os.PathLike, size: int | None = None) -> BlobInfo:
         """Copy a file into the store, hashing exactly the bytes written."""
@@ -189,19 +197,19 @@ class BlobStore:
             os.fsync(fd)
         except BaseException:
             os.close(fd)
-            tmp.unlink(missing_ok=True)
+            os.unlink(tmp)
             raise
         os.close(fd)
-        return self._place(tmp, digest.hexdigest())
+        return self._place_if_new(tmp, digest.hexdigest())
 
     def new_temp(self) -> Path:
         """A fresh temp path in the store for a file written in place (``new_file``)."""
-        return self._temp_path(self._ensure_dir(TEMP_DIR), "new")
+        return Path(self._temp_path(self._ensure_dir(TEMP_DIR), "new"))
 
     def adopt(self, tmp: Path) -> BlobInfo:
         """Hash a finished temp file from :meth:`new_temp`, make it read-only, store it."""
         os.chmod(tmp, 0o444)
-        return self._place(tmp, hash_file(tmp))
+        return self._place_if_new(str(tmp), hash_file(tmp))
 
     def sync(self) -> None:
         """Make every blob written since the last call durable, with its folder entry."""
@@ -213,7 +221,7 @@ class BlobStore:
             return
         for path in paths:
             _fsync_path(path)
-        for folder in {p.parent for p in paths}:
+        for folder in {os.path.dirname(p) for p in paths}:
             _fsync_path(folder)
 
     # -- maintenance -------------------------------------------------------------------
@@ -240,7 +248,7 @@ class BlobStore:
 
     def remove(self, sha256: str) -> int:
         """Delete a blob's file; returns the bytes freed (0 if it was already gone)."""
-        path = self.path(sha256)
+        path = self._where(sha256)
         try:
             size = os.lstat(path).st_size
             os.unlink(path)
@@ -254,7 +262,7 @@ def _write_all(fd: int, view: memoryview) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _fsync_path(path: Path) -> None:
+def _fsync_path(path: str) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -263,9 +271,3 @@ def _fsync_path(path: Path) -> None:
             raise
     finally:
         os.close(fd)
-
-
-def is_read_only_file(path: Path) -> bool:
-    """True when ``path`` is a regular file nobody may write (how blobs are kept)."""
-    st = os.lstat(path)
-    return stat.S_ISREG(st.st_mode) and not st.st_mode & 0o222

@@ -12,6 +12,7 @@ import errno
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -129,10 +130,13 @@ class LoggedArtifact:
     def default_root(self) -> Path:
         return Path.cwd() / "artifacts" / self.name
 
-    def download(self, root: str | os.PathLike | None = None) -> str:
+    def download(
+        self, root: str | os.PathLike | None = None, progress: Callable[[str, int], None] | None = None
+    ) -> str:
         """Materialise the version's files under ``root`` and return its path.
 
-        Default root: ``./artifacts/<name>:<version>``.
+        Default root: ``./artifacts/<name>:<version>``. ``progress(path, size)`` is called
+        after each file (the CLI's progress bar).
         """
         self._store.check_live(self._row)
         target_root = Path(root) if root is not None else self.default_root()
@@ -153,10 +157,15 @@ class LoggedArtifact:
                 safe_dirs.add(parent)
             blob = blobs.check(sha, size, recorded=(rec_size, rec_mtime) if rec_size is not None else None)
             _materialise(blob, target, sha, size)
+            if progress is not None:
+                progress(path, size)
         return str(target_root)
 
-    def verify(self, root: str | os.PathLike | None = None) -> None:
-        """Raise VerifyError listing every missing, extra or altered file under ``root``."""
+    def verify(self, root: str | os.PathLike | None = None, progress: Callable[[str, int], None] | None = None) -> None:
+        """Raise VerifyError listing every missing, extra or altered file under ``root``.
+
+        ``progress(path, size)`` is called after each file is checked.
+        """
         folder = Path(root) if root is not None else self.default_root()
         expected = {path: (sha, size) for path, sha, size, _, _ in self._file_rows()}
         problems: list[str] = []
@@ -171,6 +180,8 @@ class LoggedArtifact:
                 problems.append(f"missing {path}")
             elif os.path.getsize(folder / path) != size or hash_file(folder / path) != sha:
                 problems.append(f"altered {path}")
+            if progress is not None:
+                progress(path, size)
         problems += [f"extra {p}" for p in sorted(present - expected.keys())]
         if problems:
             raise VerifyError(f"{folder} does not match {self.qualified_name}: " + "; ".join(problems))

@@ -59,8 +59,7 @@ class StagingLock:
     def acquire(self) -> None:
         with self._mutex:
             if self._count == 0:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+                self._fd = self._open()
                 fcntl.flock(self._fd, fcntl.LOCK_SH)
             self._count += 1
 
@@ -71,10 +70,16 @@ class StagingLock:
                 os.close(self._fd)
                 self._fd = None
 
+    def _open(self) -> int:
+        try:
+            return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except FileNotFoundError:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+
     def exclusive(self, wait_s: float = 10.0) -> int:
         """Take the lock exclusively (for gc); returns the fd to close when done."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = self._open()
         deadline = time.monotonic() + wait_s
         while True:
             try:
@@ -169,7 +174,7 @@ class Store:
         if row.deleted_at is not None:
             raise NotFoundError(f"{row.project}/{row.name}:v{row.number} was deleted on {row.deleted_at}")
 
-    def ingest(self, pairs: list[tuple[str, Path]]) -> dict[str, BlobInfo]:
+    def ingest(self, pairs: list[tuple[str, str | Path]]) -> dict[str, BlobInfo]:
         """Copy source files into blobs, re-using digests of unchanged files from file_state."""
         self._open(create=True)
         started = time.time_ns()

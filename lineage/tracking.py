@@ -215,7 +215,7 @@ class Run:
         """Record (path in run, blob) pairs as the run's files, once their blobs are durable."""
         blobs = self.store.blobs
         blobs.sync()
-        with self.store.db.write() as con:
+        with self.store.db.write(durable=True) as con:
             con.executemany(
                 "INSERT INTO blobs (sha256, size, mtime_ns) VALUES (?, ?, ?) ON CONFLICT (sha256) "
                 "DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns",

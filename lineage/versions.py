@@ -125,7 +125,7 @@ def clean_aliases(aliases) -> tuple[str, ...]:
 def commit(db: Database, run_id: str, new: NewVersion) -> int:
     """Commit a version (or find the identical live one) and record the produce edge."""
     stamp = now()
-    with db.write() as con:
+    with db.write(durable=True) as con:
         row = con.execute(
             "SELECT id, type FROM artifacts WHERE project = ? AND name = ?", (new.project, new.name)
         ).fetchone()
@@ -219,7 +219,7 @@ def remove_alias(db: Database, ref: Ref, alias: str) -> VersionRow:
 
 def delete_version(db: Database, ref: Ref, delete_aliases: bool = False) -> VersionRow:
     """Mark a version deleted (kept in the lineage graph); move ``latest`` if it held it."""
-    with db.write() as con:
+    with db.write(durable=True) as con:
         version = resolve(db, ref)
         held = [
             r[0] for r in con.execute("SELECT alias FROM aliases WHERE version_id = ? ORDER BY alias", (version.id,))
