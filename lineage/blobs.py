@@ -26,6 +26,7 @@ TEMP_DIR = "tmp"
 TEMP_MARK = ".tmp-"
 SYNC_EACH_UP_TO = 32  # above this many new files, one syncfs beats an fsync per file
 _counter = itertools.count()
+_LOOK_UP = object()
 
 
 @dataclass(frozen=True)
@@ -100,14 +101,22 @@ class BlobStore:
         return f"{folder}/{stem}{TEMP_MARK}{os.getpid()}-{next(_counter)}"
 
     # -- reading -----------------------------------------------------------------------
-    def _usable(self, sha256: str) -> BlobInfo | None:
-        """The blob if it exists and is what the store recorded; None if it must be written."""
+    def existing(self, sha256: str, recorded: tuple[int, int] | None | object = _LOOK_UP) -> BlobInfo | None:
+        """The blob if it exists and is what the store recorded; None if it must be written.
+
+        ``recorded`` is the (size, mtime_ns) the store holds for it, when the caller
+        fetched it already (in bulk); otherwise it is looked up.
+        """
         try:
             st = os.stat(self._where(sha256))
         except FileNotFoundError:
             return None
         info = BlobInfo(sha256, st.st_size, st.st_mtime_ns)
-        if self._fresh.get(sha256) == info or self._recorded(sha256) == (st.st_size, st.st_mtime_ns):
+        if self._fresh.get(sha256) == info:
+            return info
+        if recorded is _LOOK_UP:
+            recorded = self._recorded(sha256)
+        if recorded == (st.st_size, st.st_mtime_ns):
             return info
         return None  # unrecorded (left by a crash) or changed: rewrite it from our copy
 
@@ -141,7 +150,7 @@ class BlobStore:
         return info
 
     def _place_if_new(self, tmp: str, sha256: str) -> BlobInfo:
-        existing = self._usable(sha256)
+        existing = self.existing(sha256)
         if existing is not None:
             os.unlink(tmp)
             return existing
@@ -150,7 +159,7 @@ class BlobStore:
     def put_bytes(self, data: bytes | memoryview) -> BlobInfo:
         """Store ``data`` (if not already stored) and return its blob."""
         sha256 = hashlib.sha256(data).hexdigest()
-        existing = self._usable(sha256)
+        existing = self.existing(sha256)
         if existing is not None:
             return existing
         tmp = self._temp_path(self._ensure_dir(sha256[:2]), sha256[2:])

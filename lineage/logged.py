@@ -12,6 +12,7 @@ import errno
 import json
 import os
 import shutil
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -141,19 +142,23 @@ class LoggedArtifact:
         self._store.check_live(self._row)
         target_root = Path(root) if root is not None else self.default_root()
         target_root.mkdir(parents=True, exist_ok=True)
+        root_str = str(target_root)
         real_root = os.path.realpath(target_root)
-        safe_dirs: set[str] = set()
+        safe_dirs: set[str] = {root_str}
         blobs = self._store.blobs
         for path, sha, size, rec_size, rec_mtime in self._file_rows():
-            target = target_root / path
-            parent = str(target.parent)
+            # Plain strings: at tens of thousands of files, pathlib costs more than the links.
+            target = f"{root_str}/{path}"
+            parent = os.path.dirname(target)
             if parent not in safe_dirs:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                real = os.path.realpath(parent)
-                if os.path.commonpath([real_root, real]) != real_root:
-                    raise InvalidArgumentError(
-                        f"{parent!r} leads out of the download folder (through a link): remove the link"
-                    )
+                # Check the nearest folder that exists before creating any below it: a link
+                # there would lead the new folders out of the download folder.
+                existing = parent
+                while existing not in safe_dirs and not os.path.lexists(existing):
+                    existing = os.path.dirname(existing)
+                _refuse_outside(existing, real_root)
+                os.makedirs(parent, exist_ok=True)
+                _refuse_outside(parent, real_root)
                 safe_dirs.add(parent)
             blob = blobs.check(sha, size, recorded=(rec_size, rec_mtime) if rec_size is not None else None)
             _materialise(blob, target, sha, size)
@@ -199,26 +204,41 @@ class LoggedArtifact:
         return run_infos(self._store.db, "WHERE id IN (SELECT run_id FROM consumed WHERE version_id = ?)", (self.id,))
 
 
-def _materialise(blob: Path, target: Path, sha: str, size: int) -> None:
+def _refuse_outside(folder: str, real_root: str) -> None:
+    if os.path.commonpath([real_root, os.path.realpath(folder)]) != real_root:
+        raise InvalidArgumentError(f"{folder!r} leads out of the download folder (through a link): remove the link")
+
+
+def _materialise(blob: str, target: str, sha: str, size: int) -> None:
     """Make ``target`` hold the blob's content: leave it, link it, or copy it."""
     try:
-        st = os.lstat(target)
-    except FileNotFoundError:
-        st = None
-    if st is not None:
-        blob_st = os.stat(blob)
-        if (st.st_ino, st.st_dev) == (blob_st.st_ino, blob_st.st_dev):
-            return
-        if os.path.isfile(target) and not os.path.islink(target) and st.st_size == size and hash_file(target) == sha:
-            return
-        if os.path.isdir(target) and not os.path.islink(target):
-            raise InvalidArgumentError(f"cannot download to {str(target)!r}: a folder is in the way")
-        os.unlink(target)
+        os.link(blob, target)
+        return
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        if exc.errno not in _LINK_FAILURES:
+            raise
+        _copy(blob, target)
+        return
+    st = os.lstat(target)
+    blob_st = os.stat(blob)
+    if (st.st_ino, st.st_dev) == (blob_st.st_ino, blob_st.st_dev):
+        return
+    if stat.S_ISREG(st.st_mode) and st.st_size == size and hash_file(target) == sha:
+        return
+    if stat.S_ISDIR(st.st_mode):
+        raise InvalidArgumentError(f"cannot download to {target!r}: a folder is in the way")
+    os.unlink(target)  # a wrong file or a link: never write through it
     try:
         os.link(blob, target)
     except OSError as exc:
         if exc.errno not in _LINK_FAILURES:
             raise
-        tmp = target.with_name(target.name + ".lineage-tmp")
-        shutil.copyfile(blob, tmp)
-        os.replace(tmp, target)
+        _copy(blob, target)
+
+
+def _copy(blob: str, target: str) -> None:
+    tmp = f"{target}.lineage-tmp"
+    shutil.copyfile(blob, tmp)
+    os.replace(tmp, target)

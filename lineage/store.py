@@ -180,6 +180,7 @@ class Store:
         started = time.time_ns()
         sources = [(path, os.path.abspath(src)) for path, src in pairs]
         known = self._file_states([src for _, src in sources])
+        recorded = self._recorded_blobs({row[3] for row in known.values()})
         out: dict[str, BlobInfo] = {}
         remember: list[tuple[str, int, int, int, str]] = []
         blobs = self.blobs
@@ -189,7 +190,7 @@ class Store:
             cached = known.get(src)
             blob = None
             if cached is not None and cached[:3] == key:
-                blob = blobs._usable(cached[3])
+                blob = blobs.existing(cached[3], recorded.get(cached[3]))
             if blob is None:
                 blob = blobs.put_file(src, st.st_size)
                 if st.st_mtime_ns < started - RACY_NS:
@@ -201,6 +202,17 @@ class Store:
                     "INSERT OR REPLACE INTO file_state (path, inode, mtime_ns, size, sha256) VALUES (?, ?, ?, ?, ?)",
                     remember,
                 )
+        return out
+
+    def _recorded_blobs(self, shas: set[str]) -> dict[str, tuple[int, int]]:
+        out: dict[str, tuple[int, int]] = {}
+        ordered = sorted(shas)
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start : start + 500]
+            rows = self.db.read(
+                f"SELECT sha256, size, mtime_ns FROM blobs WHERE sha256 IN ({','.join('?' * len(chunk))})", chunk
+            )
+            out.update((sha, (size, mtime)) for sha, size, mtime in rows)
         return out
 
     def _file_states(self, sources: list[str]) -> dict[str, tuple[int, int, int, str]]:
