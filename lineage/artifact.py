@@ -109,6 +109,16 @@ class Artifact:
             raise InvalidArgumentError(
                 f"path {path!r} is already in artifact {self._name!r} with other content: remove it first"
             )
+        parents = self._refuse_clash(path)
+        if old is None:
+            self._folders.update(parents)
+        self._entries[path] = blob
+
+    def _refuse_clash(self, path: str) -> list[str]:
+        """Refuse a path that would be both a file and a folder; returns its parents.
+
+        Also called before any bytes are written, so a refused path leaves no blob behind.
+        """
         parents = _parents(path)
         clash = next((p for p in parents if p in self._entries), None)
         if clash is None and self._folders[path]:
@@ -117,9 +127,7 @@ class Artifact:
             raise InvalidArgumentError(
                 f"path {path!r} clashes with {clash!r}: one path cannot be both a file and a folder"
             )
-        if old is None:
-            self._folders.update(parents)
-        self._entries[path] = blob
+        return parents
 
     @contextmanager
     def new_file(self, name: str, mode: str = "x", encoding: str | None = None) -> Iterator[IO]:
@@ -133,6 +141,7 @@ class Artifact:
             raise InvalidArgumentError(f"invalid mode {mode!r} for new_file: use 'w', 'x', 'wb' or 'xb'")
         if "x" in mode and path in self._entries:
             raise InvalidArgumentError(f"file {path!r} already exists in artifact {self._name!r}")
+        self._refuse_clash(path)
         store = self._writable_store()
         tmp = store.blobs.new_temp()
         raw = open(tmp, "xb")  # noqa: SIM115 (closed below, also on error)
@@ -153,6 +162,7 @@ class Artifact:
         path = check_path(name if name is not None else source.name)
         if not source.is_file():
             raise PathNotFoundError(f"no file at {str(source)!r} to add to artifact {self._name!r}")
+        self._refuse_clash(path)
         store = self._writable_store()
         self._add(path, store.ingest([(path, source)])[path])
         return path
@@ -169,6 +179,7 @@ class Artifact:
         pairs = [(prefix + rel, source) for rel, source in walk_folder(root)]
         for path, _ in pairs:
             check_path(path)
+            self._refuse_clash(path)
         store = self._writable_store()
         blobs = store.ingest(pairs)
         for path, _ in pairs:

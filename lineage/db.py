@@ -6,6 +6,7 @@ instead of failing, and readers (WAL mode) never block them.
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import threading
@@ -71,6 +72,8 @@ class Database:
         self.path = path
         if not path.exists() and not create:
             raise NotFoundError(f"no lineage store at {path.parent}: log a run or run 'lineage init' first")
+        # An existing file of 0 bytes is not a new store if blobs exist (see _refuse_foreign).
+        self._found_empty = path.exists() and path.stat().st_size == 0
         try:
             self.con = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
             self.lock = threading.RLock()
@@ -80,8 +83,13 @@ class Database:
             # Transactions that make versions visible ask for durability: write(durable=True).
             self.con.execute("PRAGMA synchronous = NORMAL")
             self._prepare()
-        except sqlite3.DatabaseError as exc:
-            raise damaged(path, exc) from None
+        except BaseException as exc:
+            # Closed at once, so a refused store keeps no -wal/-shm files of ours.
+            if getattr(self, "con", None) is not None:
+                self.con.close()
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise damaged(path, exc) from None
+            raise
 
     def _prepare(self) -> None:
         version = self.con.execute("PRAGMA user_version").fetchone()[0]
@@ -92,6 +100,8 @@ class Database:
                 f"store {self.path.parent} has schema version {version}, newer than this lineage's "
                 f"{SCHEMA_VERSION}: upgrade lineage to open it"
             )
+        if version == 0:
+            self._refuse_foreign()
         if self.con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             self._use_wal()
         with self.write() as con:
@@ -109,6 +119,21 @@ class Database:
                         f"upgrading store {self.path.parent} from schema version {version} failed ({exc}); "
                         "it was left unchanged"
                     ) from None
+
+    def _refuse_foreign(self) -> None:
+        """Before writing anything, refuse a database that is not a new store's."""
+        if self.con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            if self.con.execute("PRAGMA user_version").fetchone()[0] == 0:
+                raise SchemaVersionError(f"{self.path} is a SQLite file but not a lineage store")
+            return
+        # A database file emptied to 0 bytes next to stored blobs was truncated, not new:
+        # making it a new empty store would orphan every blob (and gc would free them).
+        blobs = self.path.parent / "blobs"
+        if self._found_empty and blobs.is_dir() and any(len(name) == 2 for name in os.listdir(blobs)):
+            raise LineageError(
+                f"store database {self.path} is empty but {blobs} holds files: the database was truncated; "
+                "restore it from a copy (or delete the empty file to start a new store)"
+            )
 
     def _use_wal(self) -> None:
         # Switching to WAL takes an exclusive lock and SQLite answers SQLITE_BUSY at once,

@@ -141,7 +141,7 @@ class LoggedArtifact:
         """
         self._store.check_live(self._row)
         target_root = Path(root) if root is not None else self.default_root()
-        target_root.mkdir(parents=True, exist_ok=True)
+        _make_folder(target_root)
         root_str = str(target_root)
         real_root = os.path.realpath(target_root)
         safe_dirs: set[str] = {root_str}
@@ -157,7 +157,7 @@ class LoggedArtifact:
                 while existing not in safe_dirs and not os.path.lexists(existing):
                     existing = os.path.dirname(existing)
                 _refuse_outside(existing, real_root)
-                os.makedirs(parent, exist_ok=True)
+                _make_folder(parent)
                 _refuse_outside(parent, real_root)
                 safe_dirs.add(parent)
             blob = blobs.check(sha, size, recorded=(rec_size, rec_mtime) if rec_size is not None else None)
@@ -202,6 +202,13 @@ class LoggedArtifact:
     def used_by(self) -> list[RunInfo]:
         """Every run that consumed this version, oldest first."""
         return run_infos(self._store.db, "WHERE id IN (SELECT run_id FROM consumed WHERE version_id = ?)", (self.id,))
+
+
+def _make_folder(folder: str | Path) -> None:
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise InvalidArgumentError(f"cannot download to {str(folder)!r}: a file is in the way") from None
 
 
 def _refuse_outside(folder: str, real_root: str) -> None:

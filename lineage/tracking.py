@@ -315,20 +315,28 @@ class Run:
             raise InvalidArgumentError(f"artifact {artifact.name!r} was already logged: create a new Artifact")
         clean = versions.clean_aliases(aliases)
         entries = artifact.manifest()
-        if artifact._store is not None and artifact._store.dir != self.store.dir:
-            entries = self._copy_blobs(artifact._store, entries)
-        self.store.blobs.sync()  # blobs durable before the version becomes visible
-        new = versions.NewVersion(
-            project=self.project,
-            name=artifact.base_name,
-            type=artifact.type,
-            description=artifact.description,
-            metadata=dump_object(clean_object(artifact.metadata, "artifact metadata")),
-            digest=artifact.digest,
-            files=[(p, b.sha256, b.size, b.mtime_ns) for p, b in sorted(entries.items())],
-            aliases=clean,
-        )
-        version_id = versions.commit(self.store.db, self.id, new)
+        copied = artifact._store is not None and artifact._store.dir != self.store.dir
+        if copied:
+            # Held until the commit, so gc cannot free the copied blobs before a version uses them.
+            self.store.staging.acquire()
+        try:
+            if copied:
+                entries = self._copy_blobs(artifact._store, entries)
+            self.store.blobs.sync()  # blobs durable before the version becomes visible
+            new = versions.NewVersion(
+                project=self.project,
+                name=artifact.base_name,
+                type=artifact.type,
+                description=artifact.description,
+                metadata=dump_object(clean_object(artifact.metadata, "artifact metadata")),
+                digest=artifact.digest,
+                files=[(p, b.sha256, b.size, b.mtime_ns) for p, b in sorted(entries.items())],
+                aliases=clean,
+            )
+            version_id = versions.commit(self.store.db, self.id, new)
+        finally:
+            if copied:
+                self.store.staging.release()
         logged = LoggedArtifact(self.store, versions.version_row(self.store.db, version_id))
         artifact._logged_as(logged)
         return logged

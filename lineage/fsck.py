@@ -1,0 +1,322 @@
+"""``fsck``: check a store and name everything wrong with it.
+
+It checks the database (SQLite's ``integrity_check`` and ``foreign_key_check``), every
+blob a live version or a run file uses (present, and with the right SHA-256; ``quick``
+only compares sizes and re-hashes blobs whose size or mtime moved since they were
+recorded), each version's digest against its manifest, and it lists what crashes leave
+behind: temp files of dead processes and blobs nothing uses (which ``gc`` frees), and
+runs their dead processes left ``running`` (marked ``crashed`` when the store opens).
+
+Findings have a severity: ``damage`` (data is lost or wrong: the report is not ``ok``),
+``sweepable`` (harmless leftovers ``lineage gc`` frees) and ``note`` (facts worth knowing).
+fsck only reads, apart from marking crashed runs; it never blocks writers.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .artifact import manifest_digest
+from .blobs import hash_file
+from .errors import LineageError
+from .gc import DIGEST_RE, format_bytes, stray_temps
+
+DAMAGE, SWEEPABLE, NOTE = "damage", "sweepable", "note"
+SEVERITY = {
+    "database": DAMAGE,  # SQLite integrity_check failed
+    "foreign_key": DAMAGE,  # a row points at a row that does not exist
+    "missing_blob": DAMAGE,  # a blob in use is not on disk
+    "corrupt_blob": DAMAGE,  # a blob in use has the wrong size or SHA-256
+    "version": DAMAGE,  # a version's digest, size or file count disagrees with its files
+    "alias": DAMAGE,  # an alias names a deleted version
+    "temp_file": SWEEPABLE,  # left by a process that died while writing a blob
+    "unreferenced_blob": SWEEPABLE,  # no live version or run file uses it
+    "crashed_run": NOTE,  # its process died while it was running
+    "unchecked_run": NOTE,  # running on another host: its process cannot be checked from here
+    "unknown_file": NOTE,  # a file in blobs/ that lineage did not write
+}
+
+# Every blob in use, with its expected size, the size and mtime recorded for it, and one
+# user of it to name in messages. Live versions first, then run files.
+USED_BLOBS_SQL = """
+SELECT f.sha256, f.size, b.size, b.mtime_ns, a.name || ':v' || v.number || ' (' || f.path || ')'
+FROM files f
+JOIN versions v ON v.id = f.version_id
+JOIN artifacts a ON a.id = v.artifact_id
+LEFT JOIN blobs b ON b.sha256 = f.sha256
+WHERE v.deleted_at IS NULL
+UNION ALL
+SELECT r.sha256, r.size, b.size, b.mtime_ns, 'run ' || r.run_id || ' (' || r.path || ')'
+FROM run_files r
+LEFT JOIN blobs b ON b.sha256 = r.sha256
+"""
+VERSION_FILES_SQL = """
+SELECT v.id, a.name || ':v' || v.number, v.digest, v.size, v.file_count, f.path, f.sha256, f.size
+FROM versions v
+JOIN artifacts a ON a.id = v.artifact_id
+LEFT JOIN files f ON f.version_id = v.id
+ORDER BY v.id
+"""
+DEAD_ALIASES_SQL = """
+SELECT a.name, al.alias, v.number FROM aliases al
+JOIN versions v ON v.id = al.version_id
+JOIN artifacts a ON a.id = al.artifact_id
+WHERE v.deleted_at IS NOT NULL OR v.artifact_id != al.artifact_id
+"""
+MAX_DATABASE_LINES = 20
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding: its ``kind`` (a key of ``SEVERITY``), what it is about, one line for people."""
+
+    kind: str
+    subject: str
+    message: str
+
+    @property
+    def severity(self) -> str:
+        """``damage``, ``sweepable`` (``lineage gc`` frees it) or ``note``."""
+        return SEVERITY[self.kind]
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class FsckReport:
+    """What fsck found. ``ok`` means no damage; ``clean`` means no findings at all."""
+
+    problems: tuple[Problem, ...]
+    blobs_checked: int
+    bytes_checked: int
+    quick: bool
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is damaged (leftovers gc frees and notes are allowed)."""
+        return not self.damage
+
+    @property
+    def clean(self) -> bool:
+        """True when fsck found nothing at all, not even leftovers or notes."""
+        return not self.problems
+
+    @property
+    def damage(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == DAMAGE)
+
+    @property
+    def sweepable(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == SWEEPABLE)
+
+    @property
+    def notes(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == NOTE)
+
+    def describe(self) -> str:
+        """One line for people: what was checked and how many findings of each severity."""
+        checked = f"checked {self.blobs_checked} blobs ({format_bytes(self.bytes_checked)})"
+        if self.quick:
+            checked += " by size"
+        if self.clean:
+            return f"{checked}: no problems"
+        counts = ", ".join(
+            f"{n} {what}"
+            for n, what in (
+                (len(self.damage), "damaged"),
+                (len(self.sweepable), "for gc"),
+                (len(self.notes), "notes"),
+            )
+            if n
+        )
+        return f"{checked}: {counts}"
+
+
+def fsck(store, quick: bool = False, progress: Callable[[int, int], None] | None = None) -> FsckReport:
+    """Check the store; returns a :class:`FsckReport` naming every problem found.
+
+    ``quick`` checks blob sizes (and re-hashes only blobs whose size or mtime changed
+    since they were recorded) instead of hashing every blob. ``progress(done, total)`` is
+    called with bytes of blobs checked so far, for a progress bar.
+
+    >>> report = store.fsck()                    # doctest: +SKIP
+    >>> report.ok, [str(p) for p in report.problems]  # doctest: +SKIP
+    (True, [])
+    """
+    db = store.db
+    problems = _check_database(db, quick)
+    blobs_checked = bytes_checked = 0
+    try:
+        problems += _check_runs(store)
+        blob_problems, blobs_checked, bytes_checked, used = _check_blobs(store, quick, progress)
+        problems += blob_problems
+        problems += _check_versions(db, full=not quick)
+        problems += _leftovers(store, used)
+    except (sqlite3.DatabaseError, LineageError) as exc:
+        # A damaged database (already named above) can fail any later query: stop there.
+        if not any(p.kind == "database" for p in problems):
+            problems.append(_unreadable(db, exc))
+    return FsckReport(tuple(problems), blobs_checked, bytes_checked, quick)
+
+
+def _unreadable(db, exc: Exception) -> Problem:
+    return Problem("database", str(db.path), f"database {db.path} cannot be read ({exc}): restore it from a copy")
+
+
+def _check_database(db, quick: bool) -> list[Problem]:
+    pragma = "quick_check" if quick else "integrity_check"
+    try:
+        lines = [row[0] for row in db.read(f"PRAGMA {pragma}")]
+        broken_links = db.read("PRAGMA foreign_key_check")
+    except sqlite3.DatabaseError as exc:
+        return [_unreadable(db, exc)]
+    problems = []
+    if lines != ["ok"]:
+        problems += [
+            Problem("database", str(db.path), f"database {db.path}: {line}: restore it from a copy")
+            for line in lines[:MAX_DATABASE_LINES]
+        ]
+    for table, rowid, parent, _ in broken_links[:MAX_DATABASE_LINES]:
+        problems.append(
+            Problem(
+                "foreign_key",
+                f"{table}:{rowid}",
+                f"a row of {table} (rowid {rowid}) points at a missing row of {parent}: restore the database",
+            )
+        )
+    return problems
+
+
+def _check_runs(store) -> list[Problem]:
+    store.mark_crashed_runs()  # runs whose process died since the store was opened
+    host = socket.gethostname()
+    problems = []
+    for run_id, name, state, run_host, pid in store.db.read(
+        "SELECT id, name, state, host, pid FROM runs WHERE state = 'running' AND host != ? "
+        "OR state = 'crashed' AND error = 'the process died' ORDER BY started_at",
+        (host,),
+    ):
+        if state == "crashed":
+            message = f"run {name} ({run_id}) was left running by process {pid} on {run_host}, which died"
+            problems.append(Problem("crashed_run", run_id, message + ": marked crashed"))
+        else:
+            message = f"run {name} ({run_id}) is running on {run_host} (process {pid}), which fsck cannot check"
+            problems.append(Problem("unchecked_run", run_id, message))
+    return problems
+
+
+def _check_blobs(store, quick: bool, progress) -> tuple[list[Problem], int, int, set[str]]:
+    used: dict[str, tuple[int, int | None, int | None, str]] = {}
+    for sha256, size, rec_size, rec_mtime, user in store.db.read(USED_BLOBS_SQL):
+        used.setdefault(sha256, (size, rec_size, rec_mtime, user))
+    total = sum(entry[0] for entry in used.values())
+    done = 0
+    if progress is not None:
+        progress(0, total)
+    problems = []
+    for sha256, (size, rec_size, rec_mtime, user) in sorted(used.items()):
+        problem = _check_blob(store.blobs.path(sha256), sha256, size, (rec_size, rec_mtime), user, quick)
+        if problem is not None:
+            problems.append(problem)
+        done += size
+        if progress is not None:
+            progress(done, total)
+    return problems, len(used), total, set(used)
+
+
+def _check_blob(path, sha256: str, size: int, recorded: tuple, user: str, quick: bool) -> Problem | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return Problem(
+            "missing_blob",
+            sha256,
+            f"blob {sha256} used by {user} is missing: restore it from a backup, or delete the version",
+        )
+    altered = Problem(
+        "corrupt_blob",
+        sha256,
+        f"blob {sha256} used by {user} was altered on disk: restore it from a backup, or delete the version",
+    )
+    if st.st_size != size:
+        return altered
+    if quick and recorded == (st.st_size, st.st_mtime_ns):
+        return None
+    return altered if hash_file(path) != sha256 else None
+
+
+def _check_versions(db, full: bool) -> list[Problem]:
+    problems = [
+        Problem(
+            "alias",
+            f"{name}:{alias}",
+            f"alias {alias!r} of {name!r} names v{number}, which was deleted or is not its version: move the alias",
+        )
+        for name, alias, number in db.read(DEAD_ALIASES_SQL)
+    ]
+    if not full:
+        return problems
+    versions: dict[int, tuple[str, str, int, int]] = {}
+    files: dict[int, dict[str, tuple[str, int]]] = {}
+    for version_id, ref, digest, size, count, path, sha256, file_size in _iterate(db, VERSION_FILES_SQL):
+        if version_id not in versions:
+            # Rows come ordered by version: check the previous one and let it go.
+            for done_id in list(versions):
+                problems += _version_problem(*versions.pop(done_id), files.pop(done_id))
+            versions[version_id], files[version_id] = (ref, digest, size, count), {}
+        if path is not None:
+            files[version_id][path] = (sha256, file_size)
+    for done_id in list(versions):
+        problems += _version_problem(*versions.pop(done_id), files.pop(done_id))
+    return problems
+
+
+def _version_problem(ref: str, digest: str, size: int, count: int, files: dict) -> list[Problem]:
+    actual_digest = manifest_digest({path: sha256 for path, (sha256, _) in files.items()})
+    actual_size = sum(file_size for _, file_size in files.values())
+    if (actual_digest, actual_size, len(files)) == (digest, size, count):
+        return []
+    return [
+        Problem(
+            "version",
+            ref,
+            f"version {ref} records digest {digest[:12]}, {count} files, {size} bytes but its files give "
+            f"{actual_digest[:12]}, {len(files)} files, {actual_size} bytes: restore the database",
+        )
+    ]
+
+
+def _leftovers(store, used: set[str]) -> list[Problem]:
+    problems = [
+        Problem(
+            "temp_file",
+            str(path),
+            f"temp file {path} was left by a process that died while writing it: run 'lineage gc'",
+        )
+        for path in stray_temps(store.blobs.iter_temps())
+    ]
+    for name, path in store.blobs.iter_blobs():
+        if not DIGEST_RE.fullmatch(name):
+            problems.append(
+                Problem("unknown_file", str(path), f"file {path} in the blob store was not written by lineage")
+            )
+        elif name not in used:
+            problems.append(
+                Problem(
+                    "unreferenced_blob", name, f"blob {name} is used by no live version or run file: run 'lineage gc'"
+                )
+            )
+    return problems
+
+
+def _iterate(db, sql: str):
+    """Rows of a query, streamed (a store may hold millions of files)."""
+    with db.lock:
+        cursor = db.con.execute(sql)
+        while rows := cursor.fetchmany(1000):
+            yield from rows
