@@ -8,13 +8,11 @@ makes a version visible commits.
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import hashlib
 import itertools
 import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +53,8 @@ def hash_file(path: str | os.PathLike, chunk: int = CHUNK) -> str:
 
 def _syncfs(path: Path) -> None:
     """Flush every dirty page of the file system holding ``path`` (Linux), else os.sync."""
+    import ctypes  # only here: ctypes is slow to import and most writes never need it
+
     fd = os.open(path, os.O_RDONLY)
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -183,6 +183,8 @@ class BlobStore:
     def _put_stream(self, source: str | os.PathLike) -> BlobInfo:
         # Hash one buffer while a worker thread writes the other: hashlib and os.write
         # both release the GIL, so hashing and writing overlap on two cores.
+        from concurrent.futures import ThreadPoolExecutor
+
         folder = self._ensure_dir(TEMP_DIR)
         tmp = self._temp_path(folder, "stream")
         digest = hashlib.sha256()

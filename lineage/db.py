@@ -14,7 +14,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 
 from .errors import LineageError, NotFoundError, SchemaVersionError
@@ -25,7 +24,7 @@ DB_NAME = "lineage.db"
 
 def schema_sql() -> str:
     """The text of ``schema.sql`` as shipped inside the package."""
-    return resources.files("lineage").joinpath("schema.sql").read_text(encoding="utf-8")
+    return (Path(__file__).parent / "schema.sql").read_text(encoding="utf-8")
 
 
 def _schema_version(sql: str) -> int:

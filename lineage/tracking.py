@@ -7,7 +7,6 @@ One run is active at a time in a process, as in W&B; the module-level helpers in
 from __future__ import annotations
 
 import atexit
-import glob
 import os
 import secrets
 import string
@@ -283,6 +282,8 @@ class Run:
     ) -> list[str]:
         """Keep files with the run (their content as of now); returns their paths in the run."""
         self._check_running()
+        import glob
+
         pattern = os.fspath(glob_str)
         matches = sorted(p for p in glob.glob(pattern, recursive=True) if os.path.isfile(p))
         if not matches:
