@@ -1,0 +1,125 @@
+"""The whole store as a ``networkx.DiGraph``: W&B's type view, or exploded (one node per run and version).
+
+Edges come from ``queries/exploded_edges.sql`` and ``queries/type_graph.sql``; node
+attributes from the runs, summary and version tables. networkx is imported inside the
+functions that need it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from .records import run_infos
+
+if TYPE_CHECKING:
+    import networkx
+
+    from .store import Store
+
+# Version attributes, for all versions or for those listed in :ids (a JSON array).
+VERSION_ATTRIBUTES = """
+SELECT vr.version_id, vr.project, vr.name, vr.type, vr.version, vr.ref, vr.label, vr.digest, vr.size,
+       vr.file_count, vr.aliases, v.metadata, v.description, vr.created_at, vr.deleted_at
+FROM version_refs vr JOIN versions v ON v.id = vr.version_id
+WHERE :ids IS NULL OR vr.version_id IN (SELECT value FROM json_each(:ids))
+"""
+
+
+@cache
+def _query(name: str) -> str:
+    return resources.files("lineage").joinpath("queries", f"{name}.sql").read_text(encoding="utf-8")
+
+
+def node_key(kind: str, id: object) -> str:
+    """The graph node key of a run or version: ``run:<id>`` or ``version:<id>``."""
+    return f"{kind}:{id}"
+
+
+def run_attributes(store: Store, ids: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Node attributes of runs (all, or those with the given ids), keyed by node key."""
+    out = {}
+    if ids is None:
+        infos = run_infos(store.db)
+    else:
+        ids = list(ids)
+        infos = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            infos += run_infos(store.db, f"WHERE id IN ({','.join('?' * len(chunk))})", tuple(chunk))
+    for r in infos:
+        out[node_key("run", r.id)] = {
+            "kind": "run",
+            "label": r.label,
+            "id": r.id,
+            "name": r.name,
+            "project": r.project,
+            "job_type": r.job_type,
+            "state": r.state,
+            "started_at": r.started_at,
+            "ended_at": r.ended_at,
+            "config": r.config,
+            "summary": r.summary,
+        }
+    return out
+
+
+def version_attributes(store: Store, ids: Iterable[int] | None = None) -> dict[str, dict[str, Any]]:
+    """Node attributes of versions (all, or those with the given ids), keyed by node key."""
+    wanted = None if ids is None else json.dumps([int(i) for i in ids])
+    out = {}
+    for row in store.db.read(VERSION_ATTRIBUTES, {"ids": wanted}):
+        (vid, project, name, type_, version, ref, label, digest, size, file_count, aliases, metadata) = row[:12]
+        description, created_at, deleted_at = row[12:]
+        out[node_key("version", vid)] = {
+            "kind": "version",
+            "label": label,
+            "id": vid,
+            "project": project,
+            "name": name,
+            "type": type_,
+            "version": version,
+            "ref": ref,
+            "digest": digest,
+            "size": size,
+            "file_count": file_count,
+            "aliases": aliases.split(",") if aliases else [],
+            "metadata": json.loads(metadata),
+            "description": description,
+            "created_at": created_at,
+            "deleted": deleted_at is not None,
+        }
+    return out
+
+
+def graph(store: Store, explode: bool = False) -> networkx.DiGraph:
+    """The store as a ``networkx.DiGraph``.
+
+    ``explode=False`` (W&B's graph view): nodes ``type:<artifact type>`` and ``job:<job type>``
+    with kind, label and count; edges job -> type (produced) and type -> job (consumed) with
+    kind and count. ``explode=True``: one node per run (``run:<id>``) and per version
+    (``version:<id>``) with their attributes; edges producing run -> version -> consuming run.
+
+    >>> sorted(store.graph().nodes)  # doctest: +SKIP
+    ['job:load-data', ..., 'type:dataset', 'type:model']
+    """
+    import networkx as nx
+
+    g = nx.DiGraph()
+    if not explode:
+        for kind, source, target, label, count in store.db.read(_query("type_graph")):
+            if target is None:
+                g.add_node(source, kind=kind, label=label, count=count)
+            else:
+                g.add_edge(source, target, kind=kind, count=count)
+        return g
+    for key, attributes in run_attributes(store).items():
+        g.add_node(key, **attributes)
+    for key, attributes in version_attributes(store).items():
+        g.add_node(key, **attributes)
+    for kind, source, target, *_ in store.db.read(_query("exploded_edges")):
+        g.add_edge(source, target, kind=kind)
+    return g
