@@ -1,0 +1,5 @@
+"""``python -m lineage.cli``: the same as the ``lineage`` console script."""
+
+from . import main
+
+main()

@@ -1,0 +1,289 @@
+"""Verbs that read the store: init, status, runs, artifacts, versions, show, files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ..refs import parse_run_ref
+from .app import (
+    StoreHandle,
+    cli,
+    echo_json,
+    human_size,
+    json_option,
+    pass_store,
+    print_fields,
+    print_table,
+    short_time,
+    version_dict,
+)
+
+STATUS_SQL = """
+SELECT (SELECT count(*) FROM runs),
+       (SELECT count(*) FROM artifacts),
+       (SELECT count(*) FROM versions),
+       (SELECT count(*) FROM versions WHERE deleted_at IS NOT NULL),
+       (SELECT count(*) FROM blobs),
+       (SELECT coalesce(sum(size), 0) FROM blobs)
+"""
+RUNNING_SQL = "SELECT id, name, job_type, started_at FROM runs WHERE state = 'running' ORDER BY started_at"
+# What LoggedArtifact does not carry: file counts and the first producer's name.
+VERSION_EXTRAS_SQL = """
+SELECT v.id, v.file_count, r.name FROM versions v LEFT JOIN runs r ON r.id = v.created_by
+WHERE v.artifact_id = (SELECT artifact_id FROM versions WHERE id = ?)
+"""
+
+
+@cli.command()
+@json_option
+@click.pass_obj
+def init(handle: StoreHandle, as_json: bool) -> None:
+    """Create a store here (or at --store) if there is none.
+
+    Creates the folder, its lineage.db and blobs/; an existing store is left as it is.
+
+    \b
+    Example:  lineage --store ./.lineage init
+    """
+    from ..db import DB_NAME
+    from ..store import Store
+
+    store = Store(handle.dir)
+    existed = (store.dir / DB_NAME).exists()
+    store.create()
+    if as_json:
+        echo_json({"store": store.dir, "created": not existed})
+    else:
+        click.echo(f"{'store already at' if existed else 'created store at'} {store.dir}")
+
+
+@cli.command()
+@json_option
+@pass_store
+def status(handle: StoreHandle, as_json: bool) -> None:
+    """Show the store's path, schema, contents and running runs.
+
+    \b
+    Example:  lineage status
+    """
+    store = handle.store
+    runs, artifacts, versions, deleted, blobs, blob_bytes = store.db.read_one(STATUS_SQL)
+    schema = store.db.read_one("PRAGMA user_version")[0]
+    running = [{"id": i, "name": n, "job_type": j, "started_at": s} for i, n, j, s in store.db.read(RUNNING_SQL)]
+    if as_json:
+        echo_json(
+            {
+                "store": store.dir,
+                "schema_version": schema,
+                "runs": runs,
+                "artifacts": artifacts,
+                "versions": versions,
+                "deleted_versions": deleted,
+                "blobs": blobs,
+                "blob_bytes": blob_bytes,
+                "running": running,
+            }
+        )
+        return
+    print_fields(
+        [
+            ("store", store.dir),
+            ("schema", f"version {schema}"),
+            ("runs", runs),
+            ("artifacts", artifacts),
+            ("versions", f"{versions} ({deleted} deleted)" if deleted else versions),
+            ("blobs", f"{blobs} ({human_size(blob_bytes)})"),
+            ("running", ", ".join(f"{r['job_type'] or 'run'}:{r['name']} ({r['id']})" for r in running) or "none"),
+        ]
+    )
+
+
+@cli.command()
+@click.option("--job-type", help="Only runs of this job type.")
+@click.option("--project", help="Only runs of this project.")
+@click.option(
+    "--state", type=click.Choice(["running", "finished", "failed", "crashed"]), help="Only runs in this state."
+)
+@json_option
+@pass_store
+def runs(handle: StoreHandle, job_type: str | None, project: str | None, state: str | None, as_json: bool) -> None:
+    """List runs, oldest first.
+
+    \b
+    Example:  lineage runs --job-type train
+    """
+    found = handle.store.runs(job_type=job_type, project=project, state=state)
+    if as_json:
+        echo_json(found)
+        return
+    print_table(
+        ["name", "id", "project", "job type", "state", "started", "ended"],
+        [
+            [r.name, r.id, r.project, r.job_type, r.state, short_time(r.started_at), short_time(r.ended_at)]
+            for r in found
+        ],
+        empty="no runs",
+    )
+
+
+@cli.command()
+@click.option("--type", "type_", metavar="TYPE", help="Only artifacts of this type (dataset, model, ...).")
+@click.option("--project", help="Only artifacts of this project.")
+@json_option
+@pass_store
+def artifacts(handle: StoreHandle, type_: str | None, project: str | None, as_json: bool) -> None:
+    """List artifacts, their version counts and latest.
+
+    \b
+    Example:  lineage artifacts --type dataset
+    """
+    found = handle.store.artifacts(type=type_, project=project)
+    if as_json:
+        echo_json(found)
+        return
+    print_table(
+        ["project", "name", "type", "versions", "latest", "created"],
+        [[a.project, a.name, a.type, a.version_count, a.latest, short_time(a.created_at)] for a in found],
+        empty="no artifacts",
+    )
+
+
+@cli.command()
+@click.argument("name")
+@json_option
+@pass_store
+def versions(handle: StoreHandle, name: str, as_json: bool) -> None:
+    """List every version of an artifact, v0 first.
+
+    NAME is [project/]name; deleted versions are listed too, marked.
+
+    \b
+    Example:  lineage versions mnist-raw
+    """
+    store = handle.store
+    found = store.versions(name)
+    extras = {row[0]: row[1:] for row in store.db.read(VERSION_EXTRAS_SQL, (found[0].id,))} if found else {}
+    if as_json:
+        echo_json([{**version_dict(v), "file_count": extras[v.id][0], "created_by": extras[v.id][1]} for v in found])
+        return
+    print_table(
+        ["version", "aliases", "digest", "size", "files", "created", "by run", "deleted"],
+        [
+            [
+                v.version,
+                ", ".join(v.aliases),
+                v.digest[:12],
+                human_size(v.size),
+                extras[v.id][0],
+                short_time(v.created_at),
+                extras[v.id][1],
+                "deleted" if v.deleted else "",
+            ]
+            for v in found
+        ],
+    )
+
+
+def _run_details(store, key: str) -> dict[str, Any]:
+    from ..query import read_query
+
+    run = store.run(key)
+    # queries/run_io.sql, the same file users run in the sqlite3 shell: direction, version_id, ref, ...
+    io = store.db.read(read_query("run_io"), {"run": run.id})
+    return {
+        "kind": "run",
+        "id": run.id,
+        "name": run.name,
+        "label": run.label,
+        "project": run.project,
+        "job_type": run.job_type,
+        "state": run.state,
+        "error": run.error,
+        "started_at": run.started_at,
+        "ended_at": run.ended_at,
+        "notes": run.notes,
+        "config": run.config,
+        "summary": run.summary,
+        "consumed": [row[2] for row in io if row[0] == "input"],
+        "produced": [row[2] for row in io if row[0] == "output"],
+    }
+
+
+def _version_details(store, ref: str) -> dict[str, Any]:
+    from .. import versions as versions_mod
+    from ..logged import LoggedArtifact
+    from ..refs import parse_ref
+
+    # show is for looking, so a deleted version is shown (marked) instead of refused.
+    art = LoggedArtifact(store, versions_mod.resolve(store.db, parse_ref(ref), allow_deleted=True))
+    logged_by = art.logged_by()
+    return {
+        "kind": "version",
+        **version_dict(art),
+        "file_count": store.db.read_one("SELECT file_count FROM versions WHERE id = ?", (art.id,))[0],
+        "logged_by": logged_by.label if logged_by else None,
+        "used_by": [r.label for r in art.used_by()],
+    }
+
+
+@cli.command()
+@click.argument("ref")
+@json_option
+@pass_store
+def show(handle: StoreHandle, ref: str, as_json: bool) -> None:
+    """Show one version or run with all its fields.
+
+    REF is a version ([project/]name[:alias|:vN]) or a run (run:<name or id>).
+
+    \b
+    Example:  lineage show trained-model:best
+              lineage show run:sunny-smoke-4
+    """
+    store = handle.store
+    is_run = parse_run_ref(ref) is not None
+    details = _run_details(store, ref) if is_run else _version_details(store, ref)
+    if as_json:
+        echo_json(details)
+        return
+    if is_run:
+        fields = [(k, details[k]) for k in ("label", "id", "project", "state", "error", "started_at", "ended_at")]
+        fields += [(k, details[k]) for k in ("notes", "config", "summary")]
+        fields += [("consumed", ", ".join(details["consumed"])), ("produced", ", ".join(details["produced"]))]
+    else:
+        fields = [
+            ("ref", details["qualified_ref"]),
+            ("type", details["type"]),
+            ("aliases", ", ".join(details["aliases"])),
+        ]
+        fields += [(k, details[k]) for k in ("digest", "description", "metadata", "created_at")]
+        fields += [
+            ("size", f"{human_size(details['size'])} in {details['file_count']} files"),
+            ("deleted", "yes" if details["deleted"] else "no"),
+            ("logged_by", details["logged_by"]),
+            ("used_by", ", ".join(details["used_by"])),
+        ]
+    print_fields(fields)
+
+
+@cli.command()
+@click.argument("ref")
+@json_option
+@pass_store
+def files(handle: StoreHandle, ref: str, as_json: bool) -> None:
+    """List the files of a version: path, size, SHA-256.
+
+    \b
+    Example:  lineage files mnist-raw:v0
+    """
+    from .. import versions as versions_mod
+    from ..logged import LoggedArtifact
+    from ..refs import parse_ref
+
+    art = LoggedArtifact(handle.store, versions_mod.resolve(handle.store.db, parse_ref(ref), allow_deleted=True))
+    found = art.files()
+    if as_json:
+        echo_json(found)
+        return
+    print_table(["path", "size", "sha256"], [[f.path, human_size(f.size), f.digest] for f in found], empty="no files")
