@@ -1,4 +1,4 @@
--- lineage store schema, version 1.
+-- lineage store schema, version 2 (2: runs_by_name, for run:<name> refs).
 --
 -- This file is the one definition of a store's database. `lineage` runs it to create
 -- a new store (every statement is idempotent), `PRAGMA user_version` records which
@@ -10,7 +10,7 @@
 -- Edges point the way data flows: producing run -> version -> consuming run.
 -- Times are ISO 8601 UTC text ('2026-11-23T10:00:00.123456Z'), so they sort as text.
 
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 
 -- runs: one row per run (a process step of a pipeline): who, what kind, its state.
 -- config holds the run's config as a JSON object; pid/host/pid_started let a later
@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE INDEX IF NOT EXISTS runs_by_project_name ON runs (project, name);
 CREATE INDEX IF NOT EXISTS runs_by_state ON runs (state);
+CREATE INDEX IF NOT EXISTS runs_by_name ON runs (name);
 
 -- history: the metric history of a run, one row per (step, key) logged with run.log.
 -- value holds numbers (including +-inf); data holds every other value as JSON

@@ -38,7 +38,9 @@ SCHEMA_VERSION = _schema_version(schema_sql())
 
 # Forward migrations: MIGRATIONS[n] takes a store from version n to n + 1. Each runs in
 # the same transaction as the others and the version bump.
-MIGRATIONS: dict[int, str] = {}
+MIGRATIONS: dict[int, str] = {
+    1: "CREATE INDEX IF NOT EXISTS runs_by_name ON runs (name);",
+}
 
 
 def statements(script: str) -> list[str]:

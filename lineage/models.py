@@ -43,6 +43,7 @@ class Run(SQLModel, table=True):
         CheckConstraint("state IN ('running', 'finished', 'failed', 'crashed')"),
         Index("runs_by_project_name", "project", "name"),
         Index("runs_by_state", "state"),
+        Index("runs_by_name", "name"),
     )
     id: str = _text(primary_key=True)
     project: str = _text()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
@@ -121,4 +123,26 @@ def test_older_store_is_migrated_forward_in_one_transaction(tmp_path, monkeypatc
     con = sqlite3.connect(tmp_path / "s" / "lineage.db")
     assert con.execute("PRAGMA user_version").fetchone()[0] == old + 1
     assert "tags" in [r[1] for r in con.execute("PRAGMA table_info(runs)")]
+    con.close()
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_a_version_1_store_is_migrated_and_keeps_its_data(tmp_path):
+    store_dir = tmp_path / "store"
+    shutil.copytree(FIXTURES / "store-v1", store_dir)
+    con = sqlite3.connect(store_dir / "lineage.db")
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+    con.close()
+
+    store = lineage.Store(store_dir)
+    raw = store.artifact("mnist/mnist-raw:best")
+    assert raw.open("training.txt").read() == b"0 1 2\n"
+    assert [r.label for r in raw.used_by()] == ["train:brave-wave-2"]
+    assert store.run("sunny-smoke-1").summary == {"loss": 0.5}
+    con = sqlite3.connect(store_dir / "lineage.db")
+    assert con.execute("PRAGMA user_version").fetchone()[0] == dbmod.SCHEMA_VERSION
+    indexes = {r[1] for r in con.execute("PRAGMA index_list(runs)")}
+    assert "runs_by_name" in indexes
     con.close()
