@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import lineage
 from lineage import query
+from lineage.db import SCHEMA_VERSION
 from tests.strategies import build_lineage_store, lineage_graphs, lineage_networkx
 
 TUTORIAL = [
@@ -217,7 +218,7 @@ def test_sql_refuses_writes(tutorial, statement, tmp_path, monkeypatch):
     with pytest.raises(lineage.InvalidArgumentError, match="read-only"):
         tutorial.sql(statement)
     assert tutorial.sql("SELECT count(*) AS n FROM runs").to_pylist() == before
-    assert tutorial.sql("PRAGMA user_version").column(0).to_pylist() == [1]
+    assert tutorial.sql("PRAGMA user_version").column(0).to_pylist() == [SCHEMA_VERSION]
     assert not (tmp_path / "other.db").exists()
 
 
