@@ -69,7 +69,7 @@ WITH RECURSIVE
         UNION ALL
         SELECT r.id, NULL FROM parsed CROSS JOIN runs r WHERE parsed.run_key IS NOT NULL AND r.id = parsed.run_key
         UNION ALL
-        -- A run name must be unique (no index on names: this scans the runs, only for run:<name>).
+        -- A run name must be unique (runs_by_name makes this a lookup).
         SELECT r.id, NULL FROM parsed CROSS JOIN runs r
         WHERE parsed.run_key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM runs i WHERE i.id = parsed.run_key)
           AND r.name = parsed.run_key AND NOT EXISTS (SELECT 1 FROM runs n WHERE n.name = r.name AND n.id <> r.id)
