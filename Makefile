@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: setup
-	$(PY) -m pipeline.demo
+	$(PY) -m pipeline --store .lineage --data data
 
 test: setup
 	$(PY) -m pytest
