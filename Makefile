@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 
 run: setup
 	$(PY) -m pipeline --store .lineage --data data
+	$(PY) -m lineage.cli --store .lineage report --out lineage-report
 
 test: setup
 	$(PY) -m pytest

@@ -29,3 +29,27 @@ def store_dir(tmp_path):
 @pytest.fixture
 def store(store_dir):
     return lineage.Store(store_dir).create()
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's headless Chromium for browser tests, installed with apt-get when missing.
+
+    Skips (with the reason) only where it cannot be installed, e.g. no root or no registry.
+    """
+    import os
+    import shutil
+    import subprocess
+
+    if not os.path.exists(CHROMIUM):
+        if shutil.which("apt-get") is None or os.geteuid() != 0:
+            pytest.skip("no /usr/bin/chromium, and apt-get cannot install it here (needs Debian and root)")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        for command in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "chromium"]):
+            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1200, check=False)
+            if done.returncode != 0:
+                pytest.skip(f"cannot install chromium: {' '.join(command)} failed: {done.stderr.strip()[-300:]}")
+    return CHROMIUM
