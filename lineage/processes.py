@@ -27,9 +27,14 @@ def start_time(pid: int) -> int | None:
     return int(fields[19])
 
 
+def hostname() -> str:
+    """This machine's name, as recorded with each run."""
+    return socket.gethostname()
+
+
 def identity() -> tuple[str, int, int | None]:
     """(host, pid, start time) of this process."""
-    return socket.gethostname(), os.getpid(), start_time(os.getpid())
+    return hostname(), os.getpid(), start_time(os.getpid())
 
 
 def is_alive(pid: int, started: int | None) -> bool:

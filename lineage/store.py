@@ -15,10 +15,10 @@ from pathlib import Path
 
 from . import versions
 from .blobs import BlobInfo, BlobStore
-from .db import DB_NAME, Database
-from .errors import NotFoundError, StoreBusyError
+from .db import DB_NAME, Database, now
+from .errors import InvalidArgumentError, NotFoundError, StoreBusyError
 from .logged import LoggedArtifact
-from .processes import is_alive
+from .processes import hostname, is_alive
 from .records import ArtifactInfo, RunInfo, run_infos
 from .refs import parse_ref, parse_run_ref
 
@@ -151,16 +151,10 @@ class Store:
 
     def mark_crashed_runs(self) -> list[str]:
         """Mark runs left ``running`` by processes on this host that died; return their ids."""
-        import socket
-
         db = self._db
-        rows = db.read(
-            "SELECT id, pid, pid_started FROM runs WHERE state = 'running' AND host = ?", (socket.gethostname(),)
-        )
+        rows = db.read("SELECT id, pid, pid_started FROM runs WHERE state = 'running' AND host = ?", (hostname(),))
         dead = [run_id for run_id, pid, started in rows if not is_alive(pid, started)]
         if dead:
-            from .db import now
-
             with db.write() as con:
                 con.executemany(
                     "UPDATE runs SET state = 'crashed', ended_at = ?, error = 'the process died' "
@@ -275,8 +269,6 @@ class Store:
             raise NotFoundError(f"no run with id or name {key!r}")
         if len(found) > 1:
             ids = ", ".join(r.id for r in found)
-            from .errors import InvalidArgumentError
-
             raise InvalidArgumentError(f"several runs are named {key!r} (ids {ids}): use run:<id>")
         return found[0]
 
