@@ -11,12 +11,13 @@ import os
 import secrets
 import string
 import sys
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from . import versions
 from .artifact import Artifact
+from .config import Config
 from .db import now
 from .errors import InvalidArgumentError, LineageError
 from .logged import LoggedArtifact
@@ -25,7 +26,8 @@ from .names import run_name
 from .processes import identity
 from .refs import check_name, check_path, parse_ref
 from .store import Store, locate
-from .values import clean_object, dump_object, encode_metric
+from .summary import Summary
+from .values import check_keys, clean_object, dump_object, encode_metric
 
 DEFAULT_PROJECT = "uncategorized"
 _stores: dict[Path, Store] = {}
@@ -44,97 +46,6 @@ def shared_store(dir: str | os.PathLike | None = None) -> Store:
 def current_store() -> Store:
     """The active run's store, else the default store (where new artifacts write)."""
     return _active.store if _active is not None else shared_store()
-
-
-class Config(MutableMapping):
-    """A run's config: attribute and item access, ``update``; saved on every change."""
-
-    def __init__(self, run: Run, values: dict[str, Any]):
-        object.__setattr__(self, "_run", run)
-        object.__setattr__(self, "_values", values)
-
-    def _save(self) -> None:
-        self._run._write("UPDATE runs SET config = ? WHERE id = ?", (dump_object(self._values), self._run.id))
-
-    def __getattr__(self, key: str) -> Any:
-        try:
-            return self._values[key]
-        except KeyError:
-            raise AttributeError(f"config has no key {key!r}") from None
-
-    def __setattr__(self, key: str, value: Any) -> None:
-        self[key] = value
-
-    def __getitem__(self, key: str) -> Any:
-        return self._values[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.update({key: value})
-
-    def __delitem__(self, key: str) -> None:
-        del self._values[key]
-        self._save()
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def __repr__(self) -> str:
-        return f"Config({self._values!r})"
-
-    def update(self, other: Mapping[str, Any] | None = None, **kwargs: Any) -> None:  # type: ignore[override]
-        """Merge keys into the config (one write)."""
-        merged = dict(other or {}, **kwargs)
-        self._values.update(clean_object(merged, "config"))
-        self._save()
-
-    def setdefaults(self, defaults: Mapping[str, Any]) -> None:
-        """Set keys not already present (as W&B's ``config.setdefaults``)."""
-        self.update({k: v for k, v in defaults.items() if k not in self._values})
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self._values)
-
-
-class Summary(MutableMapping):
-    """A run's summary: the last logged value of each key unless ``update`` overrode it."""
-
-    def __init__(self, run: Run):
-        self._run = run
-        self._values: dict[str, Any] = {}
-
-    def _store_values(self, values: Mapping[str, Any]) -> None:
-        rows = [(self._run.id, key, *encode_metric(value)) for key, value in values.items()]
-        self._run._write_many("INSERT OR REPLACE INTO summary (run_id, key, value, data) VALUES (?, ?, ?, ?)", rows)
-        self._values.update(values)
-
-    def __getitem__(self, key: str) -> Any:
-        return self._values[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.update({key: value})
-
-    def __delitem__(self, key: str) -> None:
-        del self._values[key]
-        self._run._write("DELETE FROM summary WHERE run_id = ? AND key = ?", (self._run.id, key))
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def __repr__(self) -> str:
-        return f"Summary({self._values!r})"
-
-    def update(self, other: Mapping[str, Any] | None = None, **kwargs: Any) -> None:  # type: ignore[override]
-        """Set summary values (tensors and numpy scalars become numbers)."""
-        values = dict(other or {}, **kwargs)
-        _check_keys(values, "summary")
-        self._run._check_running()
-        self._store_values({k: self._run._media_value(k, None, v) for k, v in values.items()})
 
 
 class Run:
@@ -259,7 +170,7 @@ class Run:
         self._check_running()
         if not isinstance(data, Mapping):
             raise InvalidArgumentError(f"log takes a dict of metrics, not {type(data).__name__}")
-        _check_keys(data, "log")
+        check_keys(data, "log")
         if step is None:
             step = self._next_step
         elif isinstance(step, bool) or not isinstance(step, int) or step < 0:
@@ -396,12 +307,6 @@ class Run:
         else:
             self.finish()
         return False
-
-
-def _check_keys(data: Mapping[str, Any], what: str) -> None:
-    for key in data:
-        if not isinstance(key, str) or not key:
-            raise InvalidArgumentError(f"{what} keys must be non-empty text, not {key!r}")
 
 
 def init(

@@ -106,3 +106,10 @@ def decode_metric(number: float | None, data: str | None) -> Any:
     if data == NAN_MARKER:
         return math.nan
     return json.loads(data)
+
+
+def check_keys(data: Mapping[str, Any], what: str) -> None:
+    """Refuse keys that are not non-empty text (for log, summary)."""
+    for key in data:
+        if not isinstance(key, str) or not key:
+            raise InvalidArgumentError(f"{what} keys must be non-empty text, not {key!r}")

@@ -1,0 +1,50 @@
+"""A run's summary: the last logged value of each key unless ``update`` overrode it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, MutableMapping
+from typing import TYPE_CHECKING, Any
+
+from .values import check_keys, encode_metric
+
+if TYPE_CHECKING:
+    from .tracking import Run
+
+
+class Summary(MutableMapping):
+    """A run's summary: the last logged value of each key unless ``update`` overrode it."""
+
+    def __init__(self, run: Run):
+        self._run = run
+        self._values: dict[str, Any] = {}
+
+    def _store_values(self, values: Mapping[str, Any]) -> None:
+        rows = [(self._run.id, key, *encode_metric(value)) for key, value in values.items()]
+        self._run._write_many("INSERT OR REPLACE INTO summary (run_id, key, value, data) VALUES (?, ?, ?, ?)", rows)
+        self._values.update(values)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.update({key: value})
+
+    def __delitem__(self, key: str) -> None:
+        del self._values[key]
+        self._run._write("DELETE FROM summary WHERE run_id = ? AND key = ?", (self._run.id, key))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Summary({self._values!r})"
+
+    def update(self, other: Mapping[str, Any] | None = None, **kwargs: Any) -> None:  # type: ignore[override]
+        """Set summary values (tensors and numpy scalars become numbers)."""
+        values = dict(other or {}, **kwargs)
+        check_keys(values, "summary")
+        self._run._check_running()
+        self._store_values({k: self._run._media_value(k, None, v) for k, v in values.items()})
