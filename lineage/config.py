@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .values import clean_object, dump_object
+from .values import RunMapping, clean_object, dump_object
 
 if TYPE_CHECKING:
     from .tracking import Run
 
 
-class Config(MutableMapping):
+class Config(RunMapping):
     """A run's config: attribute and item access, ``update``; saved on every change."""
 
     def __init__(self, run: Run, values: dict[str, Any]):
@@ -30,24 +30,9 @@ class Config(MutableMapping):
     def __setattr__(self, key: str, value: Any) -> None:
         self[key] = value
 
-    def __getitem__(self, key: str) -> Any:
-        return self._values[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.update({key: value})
-
     def __delitem__(self, key: str) -> None:
         del self._values[key]
         self._save()
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def __repr__(self) -> str:
-        return f"Config({self._values!r})"
 
     def update(self, other: Mapping[str, Any] | None = None, **kwargs: Any) -> None:  # type: ignore[override]
         """Merge keys into the config (one write)."""

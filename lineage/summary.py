@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .values import check_keys, encode_metric
+from .values import RunMapping, check_keys, encode_metric
 
 if TYPE_CHECKING:
     from .tracking import Run
 
 
-class Summary(MutableMapping):
+class Summary(RunMapping):
     """A run's summary: the last logged value of each key unless ``update`` overrode it."""
 
     def __init__(self, run: Run):
@@ -23,24 +23,9 @@ class Summary(MutableMapping):
         self._run._write_many("INSERT OR REPLACE INTO summary (run_id, key, value, data) VALUES (?, ?, ?, ?)", rows)
         self._values.update(values)
 
-    def __getitem__(self, key: str) -> Any:
-        return self._values[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.update({key: value})
-
     def __delitem__(self, key: str) -> None:
         del self._values[key]
         self._run._write("DELETE FROM summary WHERE run_id = ? AND key = ?", (self._run.id, key))
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def __repr__(self) -> str:
-        return f"Summary({self._values!r})"
 
     def update(self, other: Mapping[str, Any] | None = None, **kwargs: Any) -> None:  # type: ignore[override]
         """Set summary values (tensors and numpy scalars become numbers)."""

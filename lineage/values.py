@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
 from .errors import InvalidArgumentError
@@ -113,3 +113,24 @@ def check_keys(data: Mapping[str, Any], what: str) -> None:
     for key in data:
         if not isinstance(key, str) or not key:
             raise InvalidArgumentError(f"{what} keys must be non-empty text, not {key!r}")
+
+
+class RunMapping(MutableMapping):
+    """A run's dict of values (its config, its summary): reads from memory, writes through ``update``."""
+
+    _values: dict[str, Any]
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.update({key: value})
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._values!r})"
