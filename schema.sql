@@ -1,4 +1,4 @@
--- lineage store schema, version 2 (2: runs_by_name, for run:<name> refs).
+-- lineage store schema, version 3 (2: runs_by_name, for run:<name> refs; 3: runs_running).
 --
 -- This file is the one definition of a store's database. `lineage` runs it to create
 -- a new store (every statement is idempotent), `PRAGMA user_version` records which
@@ -10,7 +10,7 @@
 -- Edges point the way data flows: producing run -> version -> consuming run.
 -- Times are ISO 8601 UTC text ('2026-11-23T10:00:00.123456Z'), so they sort as text.
 
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
 
 -- runs: one row per run (a process step of a pipeline): who, what kind, its state.
 -- config holds the run's config as a JSON object; pid/host/pid_started let a later
@@ -31,7 +31,10 @@ CREATE TABLE IF NOT EXISTS runs (
     pid_started INTEGER
 );
 CREATE INDEX IF NOT EXISTS runs_by_project_name ON runs (project, name);
-CREATE INDEX IF NOT EXISTS runs_by_state ON runs (state);
+-- Only the runs still running: looked up on every store open (to find crashed runs).
+-- Partial, so it stays tiny and, after ANALYZE, the planner still picks it where an
+-- index on all states looked unselective once most runs finished.
+CREATE INDEX IF NOT EXISTS runs_running ON runs (host) WHERE state = 'running';
 CREATE INDEX IF NOT EXISTS runs_by_name ON runs (name);
 
 -- history: the metric history of a run, one row per (step, key) logged with run.log.

@@ -40,6 +40,8 @@ SCHEMA_VERSION = _schema_version(schema_sql())
 # the same transaction as the others and the version bump.
 MIGRATIONS: dict[int, str] = {
     1: "CREATE INDEX IF NOT EXISTS runs_by_name ON runs (name);",
+    2: "DROP INDEX IF EXISTS runs_by_state;\n"
+    "CREATE INDEX IF NOT EXISTS runs_running ON runs (host) WHERE state = 'running';",
 }
 
 

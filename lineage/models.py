@@ -12,7 +12,7 @@ so ``import lineage`` does not.
 
 from __future__ import annotations
 
-from sqlalchemy import REAL, CheckConstraint, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import REAL, CheckConstraint, Column, ForeignKey, Index, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 NO_ROWID = {"sqlite_with_rowid": False}
@@ -42,7 +42,7 @@ class Run(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("state IN ('running', 'finished', 'failed', 'crashed')"),
         Index("runs_by_project_name", "project", "name"),
-        Index("runs_by_state", "state"),
+        Index("runs_running", "host", sqlite_where=text("state = 'running'")),
         Index("runs_by_name", "name"),
     )
     id: str = _text(primary_key=True)

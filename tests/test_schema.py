@@ -26,11 +26,13 @@ def _describe(path) -> dict:
         ]
         foreign = sorted((r[2], r[3], r[4]) for r in con.execute(f"PRAGMA foreign_key_list({table})"))
         indexes = {}
-        for _, name, unique, origin, _ in con.execute(f"PRAGMA index_list({table})"):
+        for _, name, unique, origin, partial in con.execute(f"PRAGMA index_list({table})"):
             cols = [r[2] for r in con.execute(f"PRAGMA index_info({name})")]
             # Auto-created indexes (keys, UNIQUE) have generated names: compare their shape.
             key = name if origin == "c" else f"{origin}:{','.join(cols)}"
-            indexes[key] = (bool(unique), cols)
+            where = con.execute("SELECT sql FROM sqlite_master WHERE name = ?", (name,)).fetchone()
+            condition = where[0].split(" WHERE ", 1)[1].strip() if partial and where and where[0] else None
+            indexes[key] = (bool(unique), cols, condition)
         sql = con.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
         checks = "CHECK" in sql.upper()
         out[table] = {
@@ -143,6 +145,27 @@ def test_a_version_1_store_is_migrated_and_keeps_its_data(tmp_path):
     assert store.run("sunny-smoke-1").summary == {"loss": 0.5}
     con = sqlite3.connect(store_dir / "lineage.db")
     assert con.execute("PRAGMA user_version").fetchone()[0] == dbmod.SCHEMA_VERSION
-    indexes = {r[1] for r in con.execute("PRAGMA index_list(runs)")}
-    assert "runs_by_name" in indexes
     con.close()
+    # The migrations reach exactly the schema a new store gets from schema.sql.
+    fresh = tmp_path / "fresh.db"
+    con = sqlite3.connect(fresh)
+    con.executescript(dbmod.schema_sql())
+    con.close()
+    assert _describe(store_dir / "lineage.db") == _describe(fresh)
+
+
+def test_open_finds_running_runs_through_the_small_index_also_after_analyze(tmp_path):
+    store = lineage.Store(tmp_path / "store")
+    store.create()
+    con = sqlite3.connect(tmp_path / "store" / "lineage.db")
+    con.executemany(
+        "INSERT INTO runs (id, project, name, job_type, state, started_at, host, pid) "
+        "VALUES (?, 'p', ?, 't', 'finished', '2026-01-01T00:00:00Z', 'h', 1)",
+        [(f"r{i}", f"run-{i}") for i in range(2000)],
+    )
+    con.execute("ANALYZE")  # the statistics now say almost every run has state 'finished'
+    plan = con.execute(
+        "EXPLAIN QUERY PLAN SELECT id, pid, pid_started FROM runs WHERE state = 'running' AND host = ?", ("h",)
+    ).fetchall()
+    con.close()
+    assert any("USING INDEX runs_running" in row[-1] for row in plan), plan
