@@ -145,3 +145,12 @@ def test_walk_uses_edge_indexes_before_and_after_analyze(tmp_path, name, lookups
     assert max(r[3] for r in rows) >= 2 * 2990
     con.close()
     store.close()
+
+
+def test_lineage_connections_keep_temp_tables_in_memory(tmp_path):
+    # The walks materialize and sort small tables on every query: on disk each would
+    # create and delete a temp file, so both kinds of connection keep them in memory.
+    store = big_store(tmp_path)
+    assert store.db.read_one("PRAGMA temp_store") == (2,)
+    assert store.sql("PRAGMA temp_store").column(0).to_pylist() == [2]
+    store.close()
