@@ -71,22 +71,12 @@ def time_write_fsync(path: Path, target: Path) -> float:
     return time.perf_counter() - start
 
 
-def time_log_file(path: Path, store_dir: Path) -> float:
+def time_log(store_dir: Path, name: str, add: str, source: Path) -> float:
+    """Seconds for one run logging ``source`` through ``Artifact.<add>`` (add_file or add_dir)."""
     start = time.perf_counter()
     with lineage.init(project="bench", job_type="ingest", dir=store_dir) as run:
-        art = lineage.Artifact("big", type="dataset")
-        art.add_file(path)
-        run.log_artifact(art)
-    elapsed = time.perf_counter() - start
-    forget_stores()
-    return elapsed
-
-
-def log_dir(folder: Path, store_dir: Path) -> float:
-    start = time.perf_counter()
-    with lineage.init(project="bench", job_type="ingest", dir=store_dir) as run:
-        art = lineage.Artifact("many", type="dataset")
-        art.add_dir(folder)
+        art = lineage.Artifact(name, type="dataset")
+        getattr(art, add)(source)
         run.log_artifact(art)
     return time.perf_counter() - start
 
@@ -102,7 +92,8 @@ def bench_big(root: Path, size: int, repeat: int) -> None:
     for i in range(repeat):
         hashes.append(time_hash(src))
         writes.append(time_write_fsync(src, root / f"copy{i}.bin"))
-        logs.append(time_log_file(src, fresh_store(root, f"big{i}")))
+        logs.append(time_log(fresh_store(root, f"big{i}"), "big", "add_file", src))
+        forget_stores()
     h, w, lg = (size / MB / statistics.median(t) for t in (hashes, writes, logs))
     limit = min(h, w)
     print(f"1 file of {size / MB:,.0f} MB:")
@@ -123,9 +114,9 @@ def bench_many(root: Path, count: int, repeat: int) -> None:
         creates.append(time.perf_counter() - start)
         time.sleep(0.05)  # files written this instant are re-hashed, not remembered (racy mtime)
         store_dir = fresh_store(root, f"many{i}")
-        firsts.append(log_dir(folder, store_dir))
+        firsts.append(time_log(store_dir, "many", "add_dir", folder))
         before = blob_bytes(store_dir)
-        relogs.append(log_dir(folder, store_dir))
+        relogs.append(time_log(store_dir, "many", "add_dir", folder))
         written.append(blob_bytes(store_dir) - before)
         logged = lineage.Store(store_dir).artifact("many:latest")
         start = time.perf_counter()

@@ -36,25 +36,19 @@ import lineage  # noqa: E402
 from lineage import query  # noqa: E402
 
 # Reachable node ids only, the cheapest possible walk (for comparison, not shipped).
+# Upstream, a version's producers and a run's inputs; downstream, consumers and outputs.
+PLAIN_WALK = """
+WITH RECURSIVE walk(rid, vid) AS (
+    SELECT NULL, :vid
+    UNION
+    SELECT p.run_id, c.version_id FROM walk w
+    LEFT JOIN {to_run} p ON p.version_id = w.vid
+    LEFT JOIN {to_version} c ON c.run_id = w.rid
+    WHERE p.run_id IS NOT NULL OR c.version_id IS NOT NULL
+) SELECT * FROM walk"""
 PLAIN = {
-    "ancestry": """
-WITH RECURSIVE walk(rid, vid) AS (
-    SELECT NULL, :vid
-    UNION
-    SELECT p.run_id, c.version_id FROM walk w
-    LEFT JOIN produced p ON p.version_id = w.vid
-    LEFT JOIN consumed c ON c.run_id = w.rid
-    WHERE p.run_id IS NOT NULL OR c.version_id IS NOT NULL
-) SELECT * FROM walk""",
-    "impact": """
-WITH RECURSIVE walk(rid, vid) AS (
-    SELECT NULL, :vid
-    UNION
-    SELECT p.run_id, c.version_id FROM walk w
-    LEFT JOIN consumed p ON p.version_id = w.vid
-    LEFT JOIN produced c ON c.run_id = w.rid
-    WHERE p.run_id IS NOT NULL OR c.version_id IS NOT NULL
-) SELECT * FROM walk""",
+    "ancestry": PLAIN_WALK.format(to_run="produced", to_version="consumed"),
+    "impact": PLAIN_WALK.format(to_run="consumed", to_version="produced"),
 }
 
 
