@@ -1,4 +1,5 @@
--- lineage store schema, version 3 (2: runs_by_name, for run:<name> refs; 3: runs_running).
+-- lineage store schema, version 4 (2: runs_by_name, for run:<name> refs; 3: runs_running;
+-- 4: openlineage_backlog).
 --
 -- This file is the one definition of a store's database. `lineage` runs it to create
 -- a new store (every statement is idempotent), `PRAGMA user_version` records which
@@ -10,7 +11,7 @@
 -- Edges point the way data flows: producing run -> version -> consuming run.
 -- Times are ISO 8601 UTC text ('2026-11-23T10:00:00.123456Z'), so they sort as text.
 
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;
 
 -- runs: one row per run (a process step of a pipeline): who, what kind, its state.
 -- config holds the run's config as a JSON object; pid/host/pid_started let a later
@@ -158,6 +159,18 @@ CREATE TABLE IF NOT EXISTS file_state (
     size     INTEGER NOT NULL,
     sha256   TEXT    NOT NULL
 ) WITHOUT ROWID;
+
+-- openlineage_backlog: OpenLineage events that live emission could not deliver (the
+-- endpoint was down or slow), oldest first. `lineage export --format openlineage --send`
+-- delivers them in id order and deletes each row once the endpoint accepted it.
+-- event is the RunEvent as JSON; event_type is START, COMPLETE, FAIL or ABORT.
+CREATE TABLE IF NOT EXISTS openlineage_backlog (
+    id         INTEGER NOT NULL PRIMARY KEY,
+    run_id     TEXT    NOT NULL REFERENCES runs (id),
+    event_type TEXT    NOT NULL,
+    event      TEXT    NOT NULL,
+    created_at TEXT    NOT NULL
+);
 
 -- edges: every edge in the direction data flows, one view for hand-written SQL.
 -- A produced edge goes run -> version, a consumed edge version -> run.

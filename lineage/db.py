@@ -46,6 +46,13 @@ MIGRATIONS: dict[int, str] = {
     1: "CREATE INDEX IF NOT EXISTS runs_by_name ON runs (name);",
     2: "DROP INDEX IF EXISTS runs_by_state;\n"
     "CREATE INDEX IF NOT EXISTS runs_running ON runs (host) WHERE state = 'running';",
+    3: "CREATE TABLE IF NOT EXISTS openlineage_backlog (\n"
+    "    id INTEGER NOT NULL PRIMARY KEY,\n"
+    "    run_id TEXT NOT NULL REFERENCES runs (id),\n"
+    "    event_type TEXT NOT NULL,\n"
+    "    event TEXT NOT NULL,\n"
+    "    created_at TEXT NOT NULL\n"
+    ");",
 }
 
 

@@ -189,3 +189,14 @@ class FileState(SQLModel, table=True):
     mtime_ns: int = _int()
     size: int = _int()
     sha256: str = _text()
+
+
+class OpenLineageBacklog(SQLModel, table=True):
+    """An OpenLineage event live emission could not deliver, kept until ``--send``."""
+
+    __tablename__ = "openlineage_backlog"
+    id: int = _int(primary_key=True)
+    run_id: str = _text(fk="runs.id")
+    event_type: str = _text()
+    event: str = _text()
+    created_at: str = _text()
