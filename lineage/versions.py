@@ -240,3 +240,30 @@ def delete_version(db: Database, ref: Ref, delete_aliases: bool = False) -> Vers
             if newest is not None:
                 _point_alias(con, version.artifact_id, LATEST, newest[0])
     return version
+
+
+EDGE_ALIASES = (
+    "(SELECT group_concat(alias, ',') FROM (SELECT alias FROM aliases al WHERE al.version_id = v.id ORDER BY alias))"
+)
+
+
+def run_edges(db: Database, run_ids: list[str]) -> dict[str, list[tuple[str, VersionRow, tuple[str, ...]]]]:
+    """The versions each run consumed and produced, in the order the edges were recorded.
+
+    Returns ``{run_id: [(kind, version, aliases), ...]}`` with kind ``consumed`` or ``produced``.
+    """
+    out: dict[str, list[tuple[str, VersionRow, tuple[str, ...]]]] = {run_id: [] for run_id in run_ids}
+    for start in range(0, len(run_ids), 500):
+        chunk = run_ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = db.read(
+            f"SELECT e.kind, e.run_id, {VERSION_COLUMNS}, {EDGE_ALIASES} "
+            "FROM (SELECT 'consumed' AS kind, run_id, version_id, created_at FROM consumed "
+            "      UNION ALL SELECT 'produced', run_id, version_id, created_at FROM produced) e "
+            "JOIN versions v ON v.id = e.version_id JOIN artifacts a ON a.id = v.artifact_id "
+            f"WHERE e.run_id IN ({marks}) ORDER BY e.run_id, e.created_at, v.id, e.kind",
+            tuple(chunk),
+        )
+        for kind, run_id, *version, aliases in rows:
+            out[run_id].append((kind, VersionRow(*version), tuple(aliases.split(",")) if aliases else ()))
+    return out

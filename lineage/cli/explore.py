@@ -212,23 +212,68 @@ def sql(
 
 
 @cli.command()
-@click.argument("dir", type=click.Path(file_okay=False))
+@click.argument("out", metavar="OUT", required=False, type=click.Path())
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["parquet", "openlineage"]),
+    default="parquet",
+    show_default=True,
+    help="parquet: every table and view under the folder OUT. openlineage: RunEvents as NDJSON in the file OUT.",
+)
+@click.option("--since", metavar="TIME", help="openlineage: only events at or after TIME (ISO 8601; UTC if no zone).")
+@click.option(
+    "--send",
+    is_flag=True,
+    help="openlineage: first deliver the events live emission kept in the store (the endpoint was down).",
+)
 @json_option
 @pass_store
-def export(handle: StoreHandle, dir: str, as_json: bool) -> None:
-    """Export every table and view as Parquet files.
+def export(handle: StoreHandle, out: str | None, fmt: str, since: str | None, send: bool, as_json: bool) -> None:
+    """Export the store: tables as Parquet, or runs as OpenLineage events.
 
-    One file per table and view, under DIR; prints the paths.
+    Parquet: one file per table and view under the folder OUT; prints the paths.
+    OpenLineage: a START and a COMPLETE/FAIL/ABORT event per run, one JSON per line, in
+    the file OUT (- for stdout); the same store exports the same bytes. --send delivers
+    the backlog to the endpoint configured for live emission (OPENLINEAGE_URL or
+    openlineage.yml), each event once.
 
     \b
-    Example:  lineage export out/parquet
+    Examples: lineage export out/parquet
+              lineage export --format openlineage lineage.ndjson --since 2026-12-01
+              lineage export --format openlineage --send
     """
-    paths = handle.store.export(dir)
+    if fmt == "parquet":
+        if since is not None or send:
+            raise click.UsageError("--since and --send go with --format openlineage")
+        if out is None:
+            raise click.UsageError("missing OUT, the folder for the Parquet files")
+        paths = handle.store.export(out)
+        if as_json:
+            echo_json([str(p) for p in paths])
+        else:
+            for path in paths:
+                click.echo(str(path))
+        return
+    from .. import openlineage
+
+    if out is None and not send:
+        raise click.UsageError("missing OUT, the file for the events (- for stdout), or --send")
+    result: dict = {}
+    if send:
+        sent, kept = openlineage.send_backlog(handle.store)
+        result.update(sent=sent, kept=kept)
+    if out is not None:
+        result.update(events=openlineage.export(handle.store, out, since=since), out=out)
+    if out == "-":
+        return
     if as_json:
-        echo_json([str(p) for p in paths])
-    else:
-        for path in paths:
-            click.echo(str(path))
+        echo_json(result)
+        return
+    if send:
+        click.echo(f"sent {result['sent']} kept event(s); {result['kept']} still kept")
+    if out is not None:
+        click.echo(f"{result['events']} events -> {out}")
 
 
 @cli.command()
