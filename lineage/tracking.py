@@ -23,6 +23,7 @@ from .errors import InvalidArgumentError, LineageError
 from .logged import LoggedArtifact
 from .media import Image
 from .names import run_name
+from .openlineage import live
 from .processes import identity
 from .refs import check_name, check_path, parse_ref
 from .store import Store, locate
@@ -96,6 +97,7 @@ class Run:
         self.name = name
         self.config = Config(self, config_values)
         self.summary = Summary(self)
+        live.emit(self.store, self.id, end=False)
 
     def __repr__(self) -> str:
         return f"<Run {self.name} ({self.id}) {self.job_type or ''} {self._state}>"
@@ -293,6 +295,7 @@ class Run:
                 "UPDATE runs SET state = ?, error = ?, ended_at = ? WHERE id = ?",
                 (self._state, error, now(), self.id),
             )
+            live.emit(self.store, self.id, end=True)
         if _active is self:
             _active = None
             _publish(None)
