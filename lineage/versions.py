@@ -122,8 +122,12 @@ def clean_aliases(aliases) -> tuple[str, ...]:
     return tuple(out)
 
 
-def commit(db: Database, run_id: str, new: NewVersion) -> int:
-    """Commit a version (or find the identical live one) and record the produce edge."""
+def commit(db: Database, run_id: str | None, new: NewVersion) -> int:
+    """Commit a version (or find the identical live one) and record the produce edge.
+
+    With no ``run_id`` (an imported version no imported run produced), an identical live
+    version is returned as it is, and a new one gets no produce edge.
+    """
     stamp = now()
     with db.write(durable=True) as con:
         row = con.execute(
@@ -145,17 +149,20 @@ def commit(db: Database, run_id: str, new: NewVersion) -> int:
             "SELECT id FROM versions WHERE artifact_id = ? AND digest = ? AND deleted_at IS NULL",
             (artifact_id, new.digest),
         ).fetchone()
+        if same is not None and run_id is None:
+            return same[0]
         version_id = same[0] if same is not None else _insert_version(con, artifact_id, run_id, new, stamp)
-        con.execute(
-            "INSERT OR IGNORE INTO produced (run_id, version_id, created_at) VALUES (?, ?, ?)",
-            (run_id, version_id, stamp),
-        )
+        if run_id is not None:
+            con.execute(
+                "INSERT OR IGNORE INTO produced (run_id, version_id, created_at) VALUES (?, ?, ?)",
+                (run_id, version_id, stamp),
+            )
         for alias in (LATEST, *new.aliases):
             _point_alias(con, artifact_id, alias, version_id)
     return version_id
 
 
-def _insert_version(con: sqlite3.Connection, artifact_id: int, run_id: str, new: NewVersion, stamp: str) -> int:
+def _insert_version(con: sqlite3.Connection, artifact_id: int, run_id: str | None, new: NewVersion, stamp: str) -> int:
     number = con.execute(
         "SELECT coalesce(max(number) + 1, 0) FROM versions WHERE artifact_id = ?", (artifact_id,)
     ).fetchone()[0]
@@ -267,3 +274,26 @@ def run_edges(db: Database, run_ids: list[str]) -> dict[str, list[tuple[str, Ver
         for kind, run_id, *version, aliases in rows:
             out[run_id].append((kind, VersionRow(*version), tuple(aliases.split(",")) if aliases else ()))
     return out
+
+
+def record_uses(db: Database, edges: list[tuple[str, int, str]]) -> None:
+    """Record consume edges (run id, version id, time) in one transaction; known ones are kept."""
+    with db.write() as con:
+        con.executemany("INSERT OR IGNORE INTO consumed (run_id, version_id, created_at) VALUES (?, ?, ?)", edges)
+
+
+def counts(db: Database) -> tuple[int, int, int]:
+    """(runs, versions, edges) in the store, for reporting what an import added."""
+    return db.read_one(
+        "SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM versions), "
+        "(SELECT count(*) FROM consumed) + (SELECT count(*) FROM produced)"
+    )
+
+
+def find_version(db: Database, project: str, name: str, number: int) -> tuple[int, str] | None:
+    """(id, digest) of ``project/name:vN`` if the store has it."""
+    return db.read_one(
+        "SELECT v.id, v.digest FROM versions v JOIN artifacts a ON a.id = v.artifact_id "
+        "WHERE a.project = ? AND a.name = ? AND v.number = ?",
+        (project, name, number),
+    )

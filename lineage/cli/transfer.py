@@ -1,0 +1,43 @@
+"""Verbs that bring lineage in from other tools: import."""
+
+from __future__ import annotations
+
+import click
+
+from .app import StoreHandle, cli, echo_json, json_option, pass_store
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["openlineage"]),
+    default="openlineage",
+    show_default=True,
+    help="openlineage: RunEvents, one JSON per line (or a JSON array), from dbt, Spark, Airflow or lineage export.",
+)
+@json_option
+@pass_store
+def import_(handle: StoreHandle, file: str, fmt: str, as_json: bool) -> None:
+    """Import lineage from other tools: their runs, datasets and edges.
+
+    OpenLineage RunEvents become runs (project = job namespace, job type = job name) and
+    reference-only versions of their datasets (no files stored), with consume and
+    produce edges, so ancestry walks from a model back through the jobs that built its
+    data. Creates the store if needed; importing the same file again adds nothing.
+
+    \\b
+    Example:  lineage import --format openlineage dbt-events.ndjson
+    """
+    from ..openlineage import import_events
+    from ..store import Store
+
+    counts = import_events(Store(handle.dir), file)
+    if as_json:
+        echo_json(counts)
+    else:
+        click.echo(
+            f"{counts['events']} events: {counts['runs']} new runs, {counts['versions']} new versions, "
+            f"{counts['edges']} new edges"
+        )
