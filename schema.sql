@@ -1,5 +1,5 @@
--- lineage store schema, version 4 (2: runs_by_name, for run:<name> refs; 3: runs_running;
--- 4: openlineage_backlog).
+-- lineage store schema, version 5 (2: runs_by_name, for run:<name> refs; 3: runs_running;
+-- 4: reference_files, for artifact.add_reference; 5: openlineage_backlog).
 --
 -- This file is the one definition of a store's database. `lineage` runs it to create
 -- a new store (every statement is idempotent), `PRAGMA user_version` records which
@@ -11,7 +11,7 @@
 -- Edges point the way data flows: producing run -> version -> consuming run.
 -- Times are ISO 8601 UTC text ('2026-11-23T10:00:00.123456Z'), so they sort as text.
 
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;
 
 -- runs: one row per run (a process step of a pipeline): who, what kind, its state.
 -- config holds the run's config as a JSON object; pid/host/pid_started let a later
@@ -130,6 +130,20 @@ CREATE TABLE IF NOT EXISTS files (
     PRIMARY KEY (version_id, path)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS files_by_blob ON files (sha256);
+
+-- reference_files: the entries of a version's manifest added by artifact.add_reference:
+-- a URI the store records but holds no blob for. sha256 and size are the content's as
+-- it was when added (file:// with checksum=True), NULL when recorded by URI only. A path
+-- is in files or here, never both. These entries count in the version's digest (SPEC
+-- section 3), size and file_count.
+CREATE TABLE IF NOT EXISTS reference_files (
+    version_id INTEGER NOT NULL REFERENCES versions (id),
+    path       TEXT    NOT NULL,
+    uri        TEXT    NOT NULL,
+    sha256     TEXT,
+    size       INTEGER,
+    PRIMARY KEY (version_id, path)
+) WITHOUT ROWID;
 
 -- consumed: edge version -> run, recorded by run.use_artifact.
 CREATE TABLE IF NOT EXISTS consumed (

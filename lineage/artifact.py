@@ -12,13 +12,14 @@ import io
 import os
 import weakref
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from .blobs import BlobInfo
 from .errors import InvalidArgumentError, LineageError, PathNotFoundError
+from .references import ReferenceEntry, expand
 from .refs import check_name, check_path, check_type
 from .values import clean_object
 
@@ -29,11 +30,17 @@ if TYPE_CHECKING:
 MANIFEST_HEADER = "lineage-manifest-v1\n"
 
 
-def manifest_digest(entries: dict[str, str]) -> str:
-    """The version digest of SPEC section 3 from {path: file sha256}."""
+def manifest_digest(entries: dict[str, str], references: Iterable[ReferenceEntry] = ()) -> str:
+    """The version digest of SPEC section 3 from {path: file sha256} and reference entries.
+
+    A reference adds a three-field line (see lineage/references.py); without references
+    the digest is exactly SPEC section 3's.
+    """
+    lines = {path: f"{path}\t{sha}\n" for path, sha in entries.items()}
+    lines.update((ref.path, ref.digest_line()) for ref in references)
     digest = hashlib.sha256(MANIFEST_HEADER.encode())
-    for path in sorted(entries, key=lambda p: p.encode("utf-8")):
-        digest.update(f"{path}\t{entries[path]}\n".encode())
+    for path in sorted(lines, key=lambda p: p.encode("utf-8")):
+        digest.update(lines[path].encode())
     return digest.hexdigest()
 
 
@@ -59,6 +66,7 @@ class Artifact:
         self.description = description
         self.metadata = clean_object(metadata, "artifact metadata")
         self._entries: dict[str, BlobInfo] = {}
+        self._references: dict[str, ReferenceEntry] = {}
         self._folders: Counter[str] = Counter()  # folder prefix -> files under it
         self._store: Store | None = None
         self._release: weakref.finalize | None = None
@@ -77,18 +85,22 @@ class Artifact:
     @property
     def digest(self) -> str:
         """The digest the version will have (SPEC section 3)."""
-        return manifest_digest({p: b.sha256 for p, b in self._entries.items()})
+        return manifest_digest({p: b.sha256 for p, b in self._entries.items()}, self._references.values())
 
     @property
     def version(self) -> str | None:
         return self.logged.version if self.logged is not None else None
 
     def manifest(self) -> dict[str, BlobInfo]:
-        """{path: blob} of every file added so far."""
+        """{path: blob} of every stored file added so far (references: :meth:`references`)."""
         return dict(self._entries)
 
+    def references(self) -> dict[str, ReferenceEntry]:
+        """{path: reference entry} of every reference added so far."""
+        return dict(self._references)
+
     def __repr__(self) -> str:
-        return f"<Artifact {self.name!r} type={self.type!r} files={len(self._entries)}>"
+        return f"<Artifact {self.name!r} type={self.type!r} files={len(self._entries) + len(self._references)}>"
 
     # -- adding content ----------------------------------------------------------------
     def _writable_store(self) -> Store:
@@ -105,7 +117,7 @@ class Artifact:
 
     def _add(self, path: str, blob: BlobInfo) -> None:
         old = self._entries.get(path)
-        if old is not None and old.sha256 != blob.sha256:
+        if path in self._references or (old is not None and old.sha256 != blob.sha256):
             raise InvalidArgumentError(
                 f"path {path!r} is already in artifact {self._name!r} with other content: remove it first"
             )
@@ -120,9 +132,9 @@ class Artifact:
         Also called before any bytes are written, so a refused path leaves no blob behind.
         """
         parents = _parents(path)
-        clash = next((p for p in parents if p in self._entries), None)
+        clash = next((p for p in parents if p in self._entries or p in self._references), None)
         if clash is None and self._folders[path]:
-            clash = next(p for p in self._entries if p.startswith(path + "/"))
+            clash = next(p for p in (*self._entries, *self._references) if p.startswith(path + "/"))
         if clash is not None:
             raise InvalidArgumentError(
                 f"path {path!r} clashes with {clash!r}: one path cannot be both a file and a folder"
@@ -186,17 +198,47 @@ class Artifact:
             self._add(path, blobs[path])
         return [path for path, _ in pairs]
 
-    def remove(self, path: str) -> None:
-        """Remove a file, or every file under a folder prefix."""
+    def add_reference(
+        self, uri: str, name: str | None = None, checksum: bool = True, max_objects: int | None = None
+    ) -> list[ReferenceEntry]:
+        """Record a URI as an entry without storing its bytes (W&B's ``add_reference``).
+
+        ``file://`` with ``checksum=True`` hashes the file (a folder: one entry per file,
+        under ``name/`` if given), so ``download()`` copies it back and checks it. Any other
+        scheme, or ``checksum=False``, is recorded by URI only (``download()`` skips it
+        unless it is a ``file://`` path that exists). The entry is named ``name``, else the
+        URI's last path part. Returns the entries added.
+        """
+        if self.logged is not None:
+            raise LineageError(f"artifact {self.name!r} was logged and is read-only: create a new Artifact")
+        entries = expand(uri, name, bool(checksum), max_objects)
+        for entry in entries:
+            old = self._references.get(entry.path)
+            if entry.path in self._entries or (old is not None and old != entry):
+                raise InvalidArgumentError(
+                    f"path {entry.path!r} is already in artifact {self._name!r} with other content: remove it first"
+                )
+            self._refuse_clash(entry.path)
+        for entry in entries:
+            if entry.path not in self._references:
+                self._folders.update(_parents(entry.path))
+            self._references[entry.path] = entry
+        return entries
+
+    def remove(self, path: str | os.PathLike) -> None:
+        """Remove a file or reference, or every entry under a folder prefix."""
         if self.logged is not None:
             raise LineageError(f"artifact {self.name!r} was logged and is read-only")
+        if isinstance(path, os.PathLike):
+            path = Path(path).as_posix()
         path = path.rstrip("/") if isinstance(path, str) else path
         check_path(path)
-        doomed = [p for p in self._entries if p == path or p.startswith(path + "/")]
+        doomed = [p for p in (*self._entries, *self._references) if p == path or p.startswith(path + "/")]
         if not doomed:
             raise PathNotFoundError(f"no file or folder {path!r} in artifact {self._name!r}")
         for p in doomed:
-            del self._entries[p]
+            self._entries.pop(p, None)
+            self._references.pop(p, None)
             self._folders.subtract(_parents(p))
 
     def _logged_as(self, logged: LoggedArtifact) -> None:

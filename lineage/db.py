@@ -46,7 +46,15 @@ MIGRATIONS: dict[int, str] = {
     1: "CREATE INDEX IF NOT EXISTS runs_by_name ON runs (name);",
     2: "DROP INDEX IF EXISTS runs_by_state;\n"
     "CREATE INDEX IF NOT EXISTS runs_running ON runs (host) WHERE state = 'running';",
-    3: "CREATE TABLE IF NOT EXISTS openlineage_backlog (\n"
+    3: "CREATE TABLE IF NOT EXISTS reference_files (\n"
+    "    version_id INTEGER NOT NULL REFERENCES versions (id),\n"
+    "    path       TEXT    NOT NULL,\n"
+    "    uri        TEXT    NOT NULL,\n"
+    "    sha256     TEXT,\n"
+    "    size       INTEGER,\n"
+    "    PRIMARY KEY (version_id, path)\n"
+    ") WITHOUT ROWID;",
+    4: "CREATE TABLE IF NOT EXISTS openlineage_backlog (\n"
     "    id INTEGER NOT NULL PRIMARY KEY,\n"
     "    run_id TEXT NOT NULL REFERENCES runs (id),\n"
     "    event_type TEXT NOT NULL,\n"

@@ -24,6 +24,7 @@ from .artifact import manifest_digest
 from .blobs import hash_file
 from .errors import LineageError
 from .gc import DIGEST_RE, format_bytes, stray_temps
+from .references import ReferenceEntry
 
 DAMAGE, SWEEPABLE, NOTE = "damage", "sweepable", "note"
 SEVERITY = {
@@ -61,6 +62,7 @@ JOIN artifacts a ON a.id = v.artifact_id
 LEFT JOIN files f ON f.version_id = v.id
 ORDER BY v.id
 """
+REFERENCES_SQL = "SELECT version_id, path, uri, sha256, size FROM reference_files"
 DEAD_ALIASES_SQL = """
 SELECT a.name, al.alias, v.number FROM aliases al
 JOIN versions v ON v.id = al.version_id
@@ -263,30 +265,34 @@ def _check_versions(db, full: bool) -> list[Problem]:
         return problems
     versions: dict[int, tuple[str, str, int, int]] = {}
     files: dict[int, dict[str, tuple[str, int]]] = {}
+    references: dict[int, list[ReferenceEntry]] = {}
+    for version_id, *entry in db.read(REFERENCES_SQL):
+        references.setdefault(version_id, []).append(ReferenceEntry(*entry))
     for version_id, ref, digest, size, count, path, sha256, file_size in _iterate(db, VERSION_FILES_SQL):
         if version_id not in versions:
             # Rows come ordered by version: check the previous one and let it go.
             for done_id in list(versions):
-                problems += _version_problem(*versions.pop(done_id), files.pop(done_id))
+                problems += _version_problem(*versions.pop(done_id), files.pop(done_id), references.get(done_id, []))
             versions[version_id], files[version_id] = (ref, digest, size, count), {}
         if path is not None:
             files[version_id][path] = (sha256, file_size)
     for done_id in list(versions):
-        problems += _version_problem(*versions.pop(done_id), files.pop(done_id))
+        problems += _version_problem(*versions.pop(done_id), files.pop(done_id), references.get(done_id, []))
     return problems
 
 
-def _version_problem(ref: str, digest: str, size: int, count: int, files: dict) -> list[Problem]:
-    actual_digest = manifest_digest({path: sha256 for path, (sha256, _) in files.items()})
-    actual_size = sum(file_size for _, file_size in files.values())
-    if (actual_digest, actual_size, len(files)) == (digest, size, count):
+def _version_problem(ref: str, digest: str, size: int, count: int, files: dict, refs: list) -> list[Problem]:
+    actual_digest = manifest_digest({path: sha256 for path, (sha256, _) in files.items()}, refs)
+    actual_size = sum(file_size for _, file_size in files.values()) + sum(r.size or 0 for r in refs)
+    count_found = len(files) + len(refs)
+    if (actual_digest, actual_size, count_found) == (digest, size, count):
         return []
     return [
         Problem(
             "version",
             ref,
             f"version {ref} records digest {digest[:12]}, {count} files, {size} bytes but its files give "
-            f"{actual_digest[:12]}, {len(files)} files, {actual_size} bytes: restore the database",
+            f"{actual_digest[:12]}, {count_found} files, {actual_size} bytes: restore the database",
         )
     ]
 

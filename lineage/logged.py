@@ -20,8 +20,9 @@ from typing import IO, TYPE_CHECKING, Any
 from .blobs import hash_file
 from .errors import InvalidArgumentError, PathNotFoundError, VerifyError
 from .records import ArtifactFile, RunInfo, run_infos
+from .references import ReferenceEntry, local_path, materialise
 from .refs import check_path
-from .versions import VersionRow
+from .versions import VersionRow, reference_rows
 
 if TYPE_CHECKING:
     from .store import Store
@@ -113,9 +114,15 @@ class LoggedArtifact:
             (self.id,),
         )
 
+    def references(self) -> list[ReferenceEntry]:
+        """The version's reference entries (``add_reference``), by path."""
+        return [ReferenceEntry(*row) for row in reference_rows(self._store.db, self.id)]
+
     def files(self) -> list[ArtifactFile]:
-        """Every file of the version: path, content digest, size."""
-        return [ArtifactFile(path, sha, size) for path, sha, size, _, _ in self._file_rows()]
+        """Every entry of the version: path, content digest, size (and ``ref`` for references)."""
+        stored = [ArtifactFile(path, sha, size) for path, sha, size, _, _ in self._file_rows()]
+        refs = [ArtifactFile(r.path, r.sha256, r.size, r.uri) for r in self.references()]
+        return sorted(stored + refs, key=lambda f: f.path) if refs else stored
 
     def open(self, path: str) -> IO[bytes]:
         """A file of the version opened for binary reading, straight from the blob store."""
@@ -125,8 +132,19 @@ class LoggedArtifact:
             "SELECT sha256, size FROM files WHERE version_id = ? AND path = ?", (self.id, path)
         )
         if row is None:
-            raise PathNotFoundError(f"no file {path!r} in {self.qualified_name}")
+            return self._open_reference(path)
         return open(self._store.blobs.check(row[0], row[1]), "rb")
+
+    def _open_reference(self, path: str) -> IO[bytes]:
+        entry = next((r for r in self.references() if r.path == path), None)
+        if entry is None:
+            raise PathNotFoundError(f"no file {path!r} in {self.qualified_name}")
+        source = local_path(entry.uri)
+        if source is None or not os.path.isfile(source):
+            raise PathNotFoundError(f"{path!r} in {self.qualified_name} is a reference to {entry.uri}: not readable")
+        if entry.sha256 is not None and hash_file(source) != entry.sha256:
+            raise VerifyError(f"reference {path!r} ({entry.uri}) changed since it was logged")
+        return open(source, "rb")
 
     def default_root(self) -> Path:
         return Path.cwd() / "artifacts" / self.name
@@ -137,7 +155,9 @@ class LoggedArtifact:
         """Materialise the version's files under ``root`` and return its path.
 
         Default root: ``./artifacts/<name>:<version>``. ``progress(path, size)`` is called
-        after each file (the CLI's progress bar).
+        after each file (the CLI's progress bar). Reference entries are copied from their
+        ``file://`` source (checked against the digest recorded for them); references to
+        any other scheme cannot be fetched offline and are skipped.
         """
         self._store.check_live(self._row)
         target_root = Path(root) if root is not None else self.default_root()
@@ -164,15 +184,33 @@ class LoggedArtifact:
             _materialise(blob, target, sha, size)
             if progress is not None:
                 progress(path, size)
+        for entry in self.references():
+            if local_path(entry.uri) is None:
+                continue
+            target = f"{root_str}/{entry.path}"
+            parent = os.path.dirname(target)
+            _make_folder(parent)
+            _refuse_outside(parent, real_root)
+            materialise(entry, target)
+            if progress is not None:
+                progress(entry.path, entry.size or 0)
         return str(target_root)
 
     def verify(self, root: str | os.PathLike | None = None, progress: Callable[[str, int], None] | None = None) -> None:
         """Raise VerifyError listing every missing, extra or altered file under ``root``.
 
-        ``progress(path, size)`` is called after each file is checked.
+        ``progress(path, size)`` is called after each file is checked. A reference entry
+        with a recorded digest is checked like a file; one recorded by URI only may be
+        present or not.
         """
         folder = Path(root) if root is not None else self.default_root()
         expected = {path: (sha, size) for path, sha, size, _, _ in self._file_rows()}
+        unchecked = set()
+        for entry in self.references():
+            if entry.sha256 is not None:
+                expected[entry.path] = (entry.sha256, entry.size)
+            else:
+                unchecked.add(entry.path)
         problems: list[str] = []
         if not folder.is_dir():
             raise VerifyError(f"cannot verify {self.qualified_name}: no folder {str(folder)!r}")
@@ -187,7 +225,8 @@ class LoggedArtifact:
                 problems.append(f"altered {path}")
             if progress is not None:
                 progress(path, size)
-        problems += [f"extra {p}" for p in sorted(present - expected.keys())]
+        extra = {p for p in present - expected.keys() if not any(p == u or p.startswith(u + "/") for u in unchecked)}
+        problems += [f"extra {p}" for p in sorted(extra)]
         if problems:
             raise VerifyError(f"{folder} does not match {self.qualified_name}: " + "; ".join(problems))
 

@@ -159,6 +159,18 @@ class File(SQLModel, table=True):
     size: int = _int()
 
 
+class ReferenceFile(SQLModel, table=True):
+    """One reference entry of a version's manifest: a URI, with its content's digest when checked."""
+
+    __tablename__ = "reference_files"
+    __table_args__ = (NO_ROWID,)
+    version_id: int = _int(primary_key=True, fk="versions.id")
+    path: str = _text(primary_key=True)
+    uri: str = _text()
+    sha256: str | None = _text(nullable=True)
+    size: int | None = _int(nullable=True)
+
+
 class Consumed(SQLModel, table=True):
     """Edge version -> run: the run used the version."""
 

@@ -13,11 +13,16 @@ RUN_COLUMNS = "id, project, name, job_type, state, error, config, notes, started
 
 @dataclass(frozen=True)
 class ArtifactFile:
-    """One file of a version: its path inside the artifact, content digest and size."""
+    """One entry of a version: its path inside the artifact, content digest and size.
+
+    ``ref`` is the URI of a reference entry (``add_reference``); its digest and size are
+    None when it was recorded by URI only.
+    """
 
     path: str
-    digest: str
-    size: int
+    digest: str | None
+    size: int | None
+    ref: str | None = None
 
 
 @dataclass(frozen=True)

@@ -246,6 +246,7 @@ class Run:
                 digest=artifact.digest,
                 files=[(p, b.sha256, b.size, b.mtime_ns) for p, b in sorted(entries.items())],
                 aliases=clean,
+                references=tuple((r.path, r.uri, r.sha256, r.size) for _, r in sorted(artifact.references().items())),
             )
             version_id = versions.commit(self.store.db, self.id, new)
         finally:

@@ -108,6 +108,7 @@ class NewVersion:
     digest: str
     files: list[tuple[str, str, int, int]]  # path, sha256, size, blob mtime_ns
     aliases: tuple[str, ...]
+    references: tuple[tuple[str, str, str | None, int | None], ...] = ()  # path, uri, sha256, size
 
 
 def clean_aliases(aliases) -> tuple[str, ...]:
@@ -173,8 +174,8 @@ def _insert_version(con: sqlite3.Connection, artifact_id: int, run_id: str | Non
             artifact_id,
             number,
             new.digest,
-            sum(f[2] for f in new.files),
-            len(new.files),
+            sum(f[2] for f in new.files) + sum(r[3] or 0 for r in new.references),
+            len(new.files) + len(new.references),
             new.description,
             new.metadata,
             stamp,
@@ -190,7 +191,18 @@ def _insert_version(con: sqlite3.Connection, artifact_id: int, run_id: str | Non
         "INSERT INTO files (version_id, path, sha256, size) VALUES (?, ?, ?, ?)",
         [(version_id, path, sha, size) for path, sha, size, _ in new.files],
     )
+    con.executemany(
+        "INSERT INTO reference_files (version_id, path, uri, sha256, size) VALUES (?, ?, ?, ?, ?)",
+        [(version_id, *ref) for ref in new.references],
+    )
     return version_id
+
+
+def reference_rows(db: Database, version_id: int) -> list[tuple[str, str, str | None, int | None]]:
+    """(path, uri, sha256, size) of every reference entry of a version, by path."""
+    return db.read(
+        "SELECT path, uri, sha256, size FROM reference_files WHERE version_id = ? ORDER BY path", (version_id,)
+    )
 
 
 def _point_alias(con: sqlite3.Connection, artifact_id: int, alias: str, version_id: int) -> None:

@@ -286,4 +286,5 @@ def files(handle: StoreHandle, ref: str, as_json: bool) -> None:
     if as_json:
         echo_json(found)
         return
-    print_table(["path", "size", "sha256"], [[f.path, human_size(f.size), f.digest] for f in found], empty="no files")
+    rows = [[f.path, "" if f.size is None else human_size(f.size), f.digest or f"ref {f.ref}"] for f in found]
+    print_table(["path", "size", "sha256"], rows, empty="no files")
