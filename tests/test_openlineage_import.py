@@ -69,6 +69,11 @@ def test_an_exported_store_imports_into_an_empty_one_with_the_same_graph(mixed, 
     assert version.type == "model" and version.metadata == {
         "openlineage": {"namespace": "lineage://mnist", "name": "trained-model", "version": "v0"}
     }
+    assert [(f.path, f.ref) for f in version.files()] == [("v0", "lineage://mnist/trained-model")]
+    assert [(f.path, f.ref) for f in target.artifact("mnist/mnist-raw:v1").files()] == [
+        ("v1", "lineage://mnist/mnist-raw")
+    ]
+    assert not list((tmp_path / "imported" / "blobs").glob("??/*"))  # no blob stored
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -127,6 +132,10 @@ def test_ancestry_walks_from_a_model_back_through_the_dbt_job_that_built_its_tab
     with lineage.init(project="shop-ml", job_type="train", dir=store_dir) as run:
         table = run.use_artifact(f"{project}/shop.analytics.orders_clean:latest")
         assert table.type == "table" and table.size == 0
+        # A reference-only version: one entry naming the table by URI, no blob.
+        assert [(f.path, f.digest, f.ref) for f in table.files()] == [
+            ("shop.analytics.orders_clean", None, "postgres://warehouse:5432/shop.analytics.orders_clean")
+        ]
         model = lineage.Artifact("churn-model", type="model")
         with model.new_file("model.bin", mode="wb") as f:
             f.write(b"weights")

@@ -6,10 +6,11 @@ as dbt, Spark, Airflow or ``lineage export`` write them:
   its START and terminal events, state from the terminal event (COMPLETE finished, FAIL
   failed, ABORT crashed, none running), config from ExecutionParametersRunFacet, error
   from ErrorMessageRunFacet; our own ``lineage_run`` facet restores id and name.
-- each dataset version becomes a reference-only version (no blob): its one entry
-  references ``namespace/name`` as a URI, named by the DatasetVersionDatasetFacet value
-  when there is one (so each dataset version is a version of its own), else one
-  version stands for the dataset. Our ``lineage_version`` facet restores project,
+- each dataset version becomes a reference-only version (``Artifact.add_reference``,
+  no blob): its one entry references ``namespace/name`` as a URI, named by the
+  DatasetVersionDatasetFacet value when there is one (so each dataset version is a
+  version of its own), else by the name's last part, and one version stands for the
+  dataset. Our ``lineage_version`` facet restores project,
   artifact, type and number order.
 - inputs become consume edges, outputs produce edges.
 
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import versions
+from ..artifact import Artifact
 from ..errors import InvalidArgumentError
 from ..records import RunInfo, existing_runs, write_imported_runs
 from ..refs import NAME_RE
@@ -66,7 +68,9 @@ class DatasetKey:
 
     @property
     def uri(self) -> str:
-        return f"{self.namespace.rstrip('/')}/{self.name}"
+        """``namespace/name``; a namespace that is no URI (``my-namespace``) gets ``openlineage://``."""
+        base = self.namespace.rstrip("/")
+        return f"{base}/{self.name}" if "://" in base else f"openlineage://{base}/{self.name}"
 
 
 @dataclass
@@ -236,21 +240,28 @@ def _config(parameters: list, own: bool) -> dict[str, Any]:
 
 
 def new_version(key: DatasetKey) -> versions.NewVersion:
-    """A reference-only version: no files, the dataset's identity in metadata and digest."""
-    entry = valid_name(key.version) if key.version is not None else key.uri.rstrip("/").rsplit("/", 1)[-1]
-    digest = hashlib.sha256(f"lineage-openlineage-reference-v1\n{entry}\t{key.uri}\n".encode()).hexdigest()
+    """A reference-only version: one entry referencing ``namespace/name``, no blob.
+
+    Built with the public ``Artifact.add_reference``, so its manifest and digest are
+    what a user logging the same reference gets. The entry is named by the dataset
+    version when the events give one, so each dataset version has a digest of its own.
+    """
     identity = {"namespace": key.namespace, "name": key.name}
     if key.version is not None:
         identity["version"] = key.version
+    artifact = Artifact(key.artifact, type=key.type, metadata={"openlineage": identity})
+    entry = valid_name(key.version) if key.version is not None else None
+    artifact.add_reference(key.uri, name=entry, checksum=False)
     return versions.NewVersion(
         project=key.project,
-        name=key.artifact,
-        type=key.type,
+        name=artifact.base_name,
+        type=artifact.type,
         description=None,
-        metadata=dump_object({"openlineage": identity}),
-        digest=digest,
+        metadata=dump_object(artifact.metadata),
+        digest=artifact.digest,
         files=[],
         aliases=(),
+        references=tuple((r.path, r.uri, r.sha256, r.size) for _, r in sorted(artifact.references().items())),
     )
 
 
