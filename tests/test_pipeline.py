@@ -129,6 +129,21 @@ def test_edges_follow_the_tutorial(store):
     }
 
 
+def test_exports_five_starts_and_five_completes_matching_the_nine_edges(store, tmp_path):
+    from lineage.openlineage import export
+    from tests.test_openlineage import read_events, spec_registry, validate
+
+    assert export(store, tmp_path / "events.ndjson") == 10
+    events = read_events(tmp_path / "events.ndjson")
+    assert [e["eventType"] for e in events] == ["START", "COMPLETE"] * 5
+    registry = spec_registry()
+    for event in events:
+        validate(registry, event)
+    edges = {("produced", e["job"]["name"], d["name"]) for e in events for d in e["outputs"]}
+    edges |= {("consumed", d["name"], e["job"]["name"]) for e in events for d in e["inputs"]}
+    assert edges == labelled_edges(store) and len(edges) == 9
+
+
 def test_train_history_and_report_summary(store):
     train = store.runs(job_type="train")[0]
     keys = {k for (k,) in store.db.read("SELECT DISTINCT key FROM history WHERE run_id = ?", (train.id,))}
