@@ -18,6 +18,7 @@ from .blobs import BlobInfo, BlobStore
 from .db import DB_NAME, Database, now
 from .errors import InvalidArgumentError, NotFoundError, StoreBusyError
 from .logged import LoggedArtifact
+from .openlineage import live
 from .processes import hostname, is_alive
 from .records import ArtifactInfo, RunInfo, run_infos
 from .refs import parse_ref, parse_run_ref
@@ -154,13 +155,19 @@ class Store:
         db = self._db
         rows = db.read("SELECT id, pid, pid_started FROM runs WHERE state = 'running' AND host = ?", (hostname(),))
         dead = [run_id for run_id, pid, started in rows if not is_alive(pid, started)]
+        marked = []
         if dead:
             with db.write() as con:
-                con.executemany(
-                    "UPDATE runs SET state = 'crashed', ended_at = ?, error = 'the process died' "
-                    "WHERE id = ? AND state = 'running'",
-                    [(now(), run_id) for run_id in dead],
-                )
+                for run_id in dead:
+                    changed = con.execute(
+                        "UPDATE runs SET state = 'crashed', ended_at = ?, error = 'the process died' "
+                        "WHERE id = ? AND state = 'running'",
+                        (now(), run_id),
+                    ).rowcount
+                    if changed:  # another process opening the store may have marked it first
+                        marked.append(run_id)
+        if marked:
+            live.keep_ends(self, marked)
         return dead
 
     def check_live(self, row: versions.VersionRow) -> None:

@@ -18,7 +18,7 @@ import lineage
 from lineage.openlineage import export, live
 from tests.test_cli import assert_one_line_error
 from tests.test_cli import lineage as cli
-from tests.test_openlineage import TUTORIAL, log_tutorial, read_events, validate
+from tests.test_openlineage import TUTORIAL, crash_a_run, log_tutorial, read_events, validate
 from tests.test_openlineage import registry as registry  # noqa: F401 - the fixture
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -198,3 +198,17 @@ def test_openlineage_yml_configures_emission_and_the_lineage_setting_turns_it_of
     with lineage.init(project="p", job_type="j", dir=store_dir):
         pass
     assert len(receiver.events) == 2 and kept(store_dir) == []
+
+
+def test_a_crashed_run_gets_its_abort_kept_when_the_store_notices_and_sent_later(receiver, monkeypatch, store_dir):
+    monkeypatch.setenv("OPENLINEAGE_URL", receiver.url)
+    log_tutorial(store_dir)
+    crash_a_run(store_dir)  # its process sent START, then died
+    assert [e["eventType"] for e in receiver.events[-1:]] == ["START"]
+    store = lineage.Store(store_dir)
+    crashed = store.runs(state="crashed")
+    assert kept(store_dir) == [(crashed[0].id, "ABORT")]
+    assert lineage.openlineage.send_backlog(store) == (1, 0)
+    abort = receiver.events[-1]
+    assert abort["eventType"] == "ABORT" and abort["run"]["runId"] == receiver.events[-2]["run"]["runId"]
+    assert [d["name"] for d in abort["inputs"]] == ["mnist-preprocess"]

@@ -13,7 +13,8 @@ store (``openlineage_backlog``), and for DOWN_PAUSE_S after a failure this proce
 keeps events at once instead of trying again. A run's later events queue behind its
 kept ones, so a consumer sees each run's events in order. ``lineage export --format
 openlineage --send`` delivers the backlog with the configured transport's own timeouts
-and retries, deleting each event once the endpoint took it.
+and retries, deleting each event once the endpoint took it. A run whose process died
+gets its ABORT kept when a store notices the crash (opening a store does no network).
 """
 
 from __future__ import annotations
@@ -124,6 +125,23 @@ def emit(store: Store, run_id: str, end: bool) -> None:
         backlog.keep(store.db, run_id, kind, text)
     except Exception as exc:
         log.warning("lineage: could not keep the OpenLineage event of run %s (%s)", run_id, exc)
+
+
+def keep_ends(store: Store, run_ids: list[str]) -> None:
+    """Keep the ABORT events of runs just found crashed, if emission is on; never raises.
+
+    Opening a store finds them, and opening does no network: ``--send`` delivers them.
+    """
+    if not configured():
+        return
+    try:
+        from .events import event_for, to_json
+
+        for run_id in run_ids:
+            event = event_for(store, run_id, end=True)
+            backlog.keep(store.db, run_id, event.eventType.value, to_json(event))
+    except Exception as exc:
+        log.warning("lineage: could not keep the OpenLineage ABORT events of crashed runs (%s)", _reason(exc))
 
 
 def _reason(exc: BaseException) -> str:
