@@ -120,6 +120,8 @@ def test_with_the_receiver_down_runs_finish_and_a_later_send_delivers_the_backlo
     assert [r.state for r in store.runs()] == ["finished"] * 5
     assert [kind for _, kind in kept(store_dir)] == ["START", "COMPLETE"] * 5
     store.close()
+    assert json.loads(cli("status", "--json", store=store_dir).stdout)["openlineage_kept"] == 10
+    assert "10 event(s) kept: lineage export --format openlineage --send" in cli("status", store=store_dir).stdout
 
     # Still down at --send, configured in openlineage.yml without retries (the default
     # retries five times with backoff, about 10 s).
@@ -139,6 +141,7 @@ def test_with_the_receiver_down_runs_finish_and_a_later_send_delivers_the_backlo
     again = cli("export", "--format", "openlineage", "--send", store=store_dir)
     assert again.stdout.strip() == "sent 0 kept event(s); 0 still kept"
     assert len(receiver.events) == 10 and kept(store_dir) == []
+    assert json.loads(cli("status", "--json", store=store_dir).stdout)["openlineage_kept"] == 0
 
 
 def test_a_slow_receiver_does_not_hold_a_run_and_nothing_is_lost(monkeypatch, store_dir, tmp_path):

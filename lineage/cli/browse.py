@@ -72,6 +72,9 @@ def status(handle: StoreHandle, as_json: bool) -> None:
     runs, artifacts, versions, deleted, blobs, blob_bytes = store.db.read_one(STATUS_SQL)
     schema = store.db.read_one("PRAGMA user_version")[0]
     running = [{"id": i, "name": n, "job_type": j, "started_at": s} for i, n, j, s in store.db.read(RUNNING_SQL)]
+    from ..openlineage import backlog
+
+    kept = backlog.count(store.db)
     if as_json:
         echo_json(
             {
@@ -84,6 +87,7 @@ def status(handle: StoreHandle, as_json: bool) -> None:
                 "blobs": blobs,
                 "blob_bytes": blob_bytes,
                 "running": running,
+                "openlineage_kept": kept,
             }
         )
         return
@@ -96,6 +100,7 @@ def status(handle: StoreHandle, as_json: bool) -> None:
             ("versions", f"{versions} ({deleted} deleted)" if deleted else versions),
             ("blobs", f"{blobs} ({human_size(blob_bytes)})"),
             ("running", ", ".join(f"{r['job_type'] or 'run'}:{r['name']} ({r['id']})" for r in running) or "none"),
+            *([("openlineage", f"{kept} event(s) kept: lineage export --format openlineage --send")] if kept else []),
         ]
     )
 
