@@ -94,26 +94,26 @@ def run_infos(db, where: str = "", params: tuple = ()) -> list[RunInfo]:
 IMPORTED_HOST = "openlineage"  # runs made by import: no local process, never marked crashed
 
 
-def existing_runs(db, run_ids: list[str]) -> dict[str, str]:
+def existing_runs(con, run_ids: list[str]) -> dict[str, str]:
     """{run id: state} of the given runs that the store holds."""
     out: dict[str, str] = {}
     for start in range(0, len(run_ids), 500):
         chunk = run_ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
-        out.update(db.read(f"SELECT id, state FROM runs WHERE id IN ({marks})", tuple(chunk)))
+        out.update(con.execute(f"SELECT id, state FROM runs WHERE id IN ({marks})", tuple(chunk)).fetchall())
     return out
 
 
-def write_imported_runs(db, runs: list[RunInfo]) -> None:
-    """Insert imported runs, or end ones the store holds as running; one transaction."""
-    with db.write() as con:
-        con.executemany(
-            "INSERT INTO runs (id, project, name, job_type, state, error, config, started_at, ended_at, host, pid) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT (id) DO UPDATE SET state = excluded.state, "
-            "error = excluded.error, ended_at = excluded.ended_at WHERE runs.state = 'running'",
-            [
-                (r.id, r.project, r.name, r.job_type, r.state, r.error, json.dumps(r.config, sort_keys=True),
-                 r.started_at, r.ended_at, IMPORTED_HOST)
-                for r in runs
-            ],
-        )  # fmt: skip
+def write_imported_runs(con, runs: list[RunInfo]) -> None:
+    """Insert imported runs, or end ones the store holds as running, in the caller's transaction."""
+    rows = [
+        (r.id, r.project, r.name, r.job_type, r.state, r.error, json.dumps(r.config, sort_keys=True),
+         r.started_at, r.ended_at, IMPORTED_HOST)
+        for r in runs
+    ]  # fmt: skip
+    con.executemany(
+        "INSERT INTO runs (id, project, name, job_type, state, error, config, started_at, ended_at, host, pid) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT (id) DO UPDATE SET state = excluded.state, "
+        "error = excluded.error, ended_at = excluded.ended_at WHERE runs.state = 'running'",
+        rows,
+    )

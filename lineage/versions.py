@@ -129,37 +129,42 @@ def commit(db: Database, run_id: str | None, new: NewVersion) -> int:
     With no ``run_id`` (an imported version no imported run produced), an identical live
     version is returned as it is, and a new one gets no produce edge.
     """
-    stamp = now()
     with db.write(durable=True) as con:
-        row = con.execute(
-            "SELECT id, type FROM artifacts WHERE project = ? AND name = ?", (new.project, new.name)
-        ).fetchone()
-        if row is None:
-            artifact_id = con.execute(
-                "INSERT INTO artifacts (project, name, type, created_at) VALUES (?, ?, ?, ?)",
-                (new.project, new.name, new.type, stamp),
-            ).lastrowid
-        elif row[1] != new.type:
-            raise ConflictError(
-                f"artifact {new.name!r} has type {row[1]!r}, not {new.type!r}: an artifact keeps one type, "
-                "choose another name"
-            )
-        else:
-            artifact_id = row[0]
-        same = con.execute(
-            "SELECT id FROM versions WHERE artifact_id = ? AND digest = ? AND deleted_at IS NULL",
-            (artifact_id, new.digest),
-        ).fetchone()
-        if same is not None and run_id is None:
-            return same[0]
-        version_id = same[0] if same is not None else _insert_version(con, artifact_id, run_id, new, stamp)
-        if run_id is not None:
-            con.execute(
-                "INSERT OR IGNORE INTO produced (run_id, version_id, created_at) VALUES (?, ?, ?)",
-                (run_id, version_id, stamp),
-            )
-        for alias in (LATEST, *new.aliases):
-            _point_alias(con, artifact_id, alias, version_id)
+        return commit_in(con, run_id, new)
+
+
+def commit_in(con: sqlite3.Connection, run_id: str | None, new: NewVersion) -> int:
+    """:func:`commit` inside the caller's write transaction (an import commits many at once)."""
+    stamp = now()
+    row = con.execute(
+        "SELECT id, type FROM artifacts WHERE project = ? AND name = ?", (new.project, new.name)
+    ).fetchone()
+    if row is None:
+        artifact_id = con.execute(
+            "INSERT INTO artifacts (project, name, type, created_at) VALUES (?, ?, ?, ?)",
+            (new.project, new.name, new.type, stamp),
+        ).lastrowid
+    elif row[1] != new.type:
+        raise ConflictError(
+            f"artifact {new.name!r} has type {row[1]!r}, not {new.type!r}: an artifact keeps one type, "
+            "choose another name"
+        )
+    else:
+        artifact_id = row[0]
+    same = con.execute(
+        "SELECT id FROM versions WHERE artifact_id = ? AND digest = ? AND deleted_at IS NULL",
+        (artifact_id, new.digest),
+    ).fetchone()
+    if same is not None and run_id is None:
+        return same[0]
+    version_id = same[0] if same is not None else _insert_version(con, artifact_id, run_id, new, stamp)
+    if run_id is not None:
+        con.execute(
+            "INSERT OR IGNORE INTO produced (run_id, version_id, created_at) VALUES (?, ?, ?)",
+            (run_id, version_id, stamp),
+        )
+    for alias in (LATEST, *new.aliases):
+        _point_alias(con, artifact_id, alias, version_id)
     return version_id
 
 
@@ -288,10 +293,9 @@ def run_edges(db: Database, run_ids: list[str]) -> dict[str, list[tuple[str, Ver
     return out
 
 
-def record_uses(db: Database, edges: list[tuple[str, int, str]]) -> None:
-    """Record consume edges (run id, version id, time) in one transaction; known ones are kept."""
-    with db.write() as con:
-        con.executemany("INSERT OR IGNORE INTO consumed (run_id, version_id, created_at) VALUES (?, ?, ?)", edges)
+def record_uses(con: sqlite3.Connection, edges: list[tuple[str, int, str]]) -> None:
+    """Record consume edges (run id, version id, time) in the caller's transaction; known ones are kept."""
+    con.executemany("INSERT OR IGNORE INTO consumed (run_id, version_id, created_at) VALUES (?, ?, ?)", edges)
 
 
 def counts(db: Database) -> tuple[int, int, int]:
@@ -302,10 +306,10 @@ def counts(db: Database) -> tuple[int, int, int]:
     )
 
 
-def find_version(db: Database, project: str, name: str, number: int) -> tuple[int, str] | None:
+def find_version(con: sqlite3.Connection, project: str, name: str, number: int) -> tuple[int, str] | None:
     """(id, digest) of ``project/name:vN`` if the store has it."""
-    return db.read_one(
+    return con.execute(
         "SELECT v.id, v.digest FROM versions v JOIN artifacts a ON a.id = v.artifact_id "
         "WHERE a.project = ? AND a.name = ? AND v.number = ?",
         (project, name, number),
-    )
+    ).fetchone()

@@ -173,8 +173,13 @@ def test_a_run_first_seen_running_ends_when_its_terminal_event_arrives(store_dir
         ('{"eventType": "START"\n', ["bad.ndjson:1 is not JSON"]),
         ('{"eventType": "START", "eventTime": "2026-01-01T00:00:00Z", "job": {"namespace": "n", "name": "j"}}\n',
          ["bad.ndjson:1", "no run.runId"]),
-        ('{"eventTime": "soon", "run": {"runId": "r"}, "job": {"namespace": "n", "name": "j"}}\n',
-         ["eventTime 'soon' is not ISO 8601"]),
+        ('{"eventTime": "soon", "run": {"runId": "0190f5c0-0000-7000-8000-000000000001"}, '
+         '"job": {"namespace": "n", "name": "j"}}\n', ["eventTime 'soon' is not ISO 8601"]),
+        ('{"eventTime": "2026-01-01T00:00:00Z", "run": {"runId": "r1"}, "job": {"namespace": "n", "name": "j"}}\n',
+         ["run.runId 'r1' is not a UUID"]),
+        ('{"eventTime": "2026-01-01T00:00:00Z", "run": {"runId": "0190f5c0-0000-7000-8000-000000000001"}, '
+         '"job": {"namespace": "n", "name": "j"}, "outputs": [{"namespace": "s3://b\\u0007", "name": "k"}]}\n',
+         ["invalid reference"]),
         ('[1, 2]', ["bad.ndjson:1", "not a JSON object"]),
     ],
 )  # fmt: skip

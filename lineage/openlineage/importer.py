@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 
 STATES = {"COMPLETE": "finished", "FAIL": "failed", "ABORT": "crashed"}
 _INVALID = re.compile(r"[^A-Za-z0-9_.\-]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def valid_name(text: str) -> str:
@@ -121,6 +123,10 @@ def _problem(event: Any) -> str | None:
     run, job = event.get("run"), event.get("job")
     if not isinstance(run, dict) or not isinstance(run.get("runId"), str) or not run["runId"]:
         return "no run.runId"
+    try:
+        uuid.UUID(run["runId"])
+    except ValueError:
+        return f"run.runId {run['runId'][:60]!r} is not a UUID"
     if not isinstance(job, dict) or not all(isinstance(job.get(k), str) and job[k] for k in ("namespace", "name")):
         return "no job.namespace and job.name"
     if not isinstance(event.get("eventTime"), str):
@@ -185,7 +191,14 @@ def _plan_run(run_id: str, group: list[dict]) -> RunPlan:
     starts = [t for e, t in zip(group, times, strict=True) if e.get("eventType") == "START"]
     ends = [(e, t) for e, t in zip(group, times, strict=True) if e.get("eventType") in STATES]
     ours = next((_facet(e["run"], RUN_FACET) for e in reversed(group) if _facet(e["run"], RUN_FACET)), {})
-    own = isinstance(ours.get("id"), str) and isinstance(ours.get("name"), str) and bool(ours["id"])
+    # Our facet restores id and name only when they are what lineage itself would write.
+    own = (
+        isinstance(ours.get("id"), str)
+        and NAME_RE.fullmatch(ours["id"]) is not None
+        and isinstance(ours.get("name"), str)
+        and ours["name"].strip() != ""
+        and not _CONTROL.search(ours["name"])
+    )
     job = group[-1]["job"]
     job_type = None if own and job["name"] == DEFAULT_JOB else valid_name(job["name"])
     end_event, ended_at = ends[-1] if ends else (None, None)
@@ -266,37 +279,41 @@ def new_version(key: DatasetKey) -> versions.NewVersion:
 
 
 def import_file(store: Store, path: Path) -> dict[str, int]:
-    """Import the RunEvents of ``path``; returns what was added (events, runs, versions, edges)."""
+    """Import the RunEvents of ``path`` in one transaction; returns what was added.
+
+    Every event is checked and every version planned before anything is written, and
+    the writes share one transaction: bad input, or a crash, leaves the store as it was.
+    """
     events = read_events(path)
     plans = plan_runs(events)
-    store.create()
-    db = store.db
-    before = versions.counts(db)
-    known = existing_runs(db, [p.run.id for p in plans])
-    fresh = {p.run.id for p in plans if p.run.id not in known or (known[p.run.id] == "running" and p.run.ended_at)}
-    write_imported_runs(db, [p.run for p in plans if p.run.id in fresh])
-    producers: dict[DatasetKey, list[str]] = {}
+    datasets: dict[DatasetKey, list[str]] = {}  # dataset version -> runs that logged it
     for plan in plans:
-        for key in plan.inputs:
-            producers.setdefault(key, [])
-        for key in plan.outputs:
-            producers.setdefault(key, [])
-            if plan.run.id in fresh:
-                producers[key].append(plan.run.id)
-    first_seen = {key: i for i, key in enumerate(producers)}
-    ids: dict[DatasetKey, int] = {}
+        for key in (*plan.inputs, *plan.outputs):
+            datasets.setdefault(key, [])
+    planned = {key: new_version(key) for key in datasets}  # refuses a bad URI or name now
+    first_seen = {key: i for i, key in enumerate(datasets)}
     # Our own versions in number order, so an empty store numbers them as the source did.
-    for key in sorted(producers, key=lambda k: (k.number is None, k.project, k.artifact, k.number or 0, first_seen[k])):
-        if key.number is not None and key.digest is not None:
-            # Back into a store that holds the very version (e.g. the one it came from).
-            found = versions.find_version(db, key.project, key.artifact, key.number)
-            if found is not None and found[1] == key.digest:
-                ids[key] = found[0]
-                continue
-        new = new_version(key)
-        for run_id in producers[key] or [None]:
-            ids[key] = versions.commit(db, run_id, new)
-    versions.record_uses(db, [(p.run.id, ids[key], p.edge_time) for p in plans for key in p.inputs])
+    order = sorted(datasets, key=lambda k: (k.number is None, k.project, k.artifact, k.number or 0, first_seen[k]))
+    db = store.create().db
+    before = versions.counts(db)
+    with db.write(durable=True) as con:
+        known = existing_runs(con, [p.run.id for p in plans])
+        fresh = [p for p in plans if p.run.id not in known or (known[p.run.id] == "running" and p.run.ended_at)]
+        write_imported_runs(con, [p.run for p in fresh])
+        for plan in fresh:
+            for key in plan.outputs:
+                datasets[key].append(plan.run.id)
+        ids: dict[DatasetKey, int] = {}
+        for key in order:
+            if key.number is not None and key.digest is not None:
+                # Back into a store that holds the very version (e.g. the one it came from).
+                found = versions.find_version(con, key.project, key.artifact, key.number)
+                if found is not None and found[1] == key.digest:
+                    ids[key] = found[0]
+                    continue
+            for run_id in datasets[key] or [None]:
+                ids[key] = versions.commit_in(con, run_id, planned[key])
+        versions.record_uses(con, [(p.run.id, ids[key], p.edge_time) for p in plans for key in p.inputs])
     after = versions.counts(db)
     return {
         "events": len(events),
