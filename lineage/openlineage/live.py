@@ -58,6 +58,32 @@ def configured() -> bool:
     return Path("openlineage.yml").is_file() or (home is not None and home.is_file())
 
 
+def _config_key() -> tuple:
+    """What the client's configuration depends on: its variables and config files' mtimes."""
+    env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("OPENLINEAGE")))
+    files = []
+    for path in (os.environ.get("OPENLINEAGE_CONFIG"), "openlineage.yml", "~/.openlineage/openlineage.yml"):
+        if path:
+            try:
+                full = os.path.abspath(os.path.expanduser(path))
+                files.append((full, os.stat(full).st_mtime_ns))
+            except OSError:
+                pass
+    return env, tuple(files)
+
+
+_live_transports: dict[tuple, Any] = {}
+
+
+def live_transport() -> Any:
+    """The bounded transport for live emission, built once per configuration."""
+    key = _config_key()
+    found = _live_transports.get(key)
+    if found is None:
+        found = _live_transports[key] = transport(live=True)
+    return found
+
+
 def transport(live: bool) -> Any:
     """The transport the client's configuration names; ``live`` bounds HTTP timeouts and retries."""
     from openlineage.client import OpenLineageClient
@@ -104,7 +130,7 @@ def emit(store: Store, run_id: str, end: bool) -> None:
         return
     kind = event.eventType.value
     try:
-        found = transport(live=True)
+        found = live_transport()
         key = _key(found)
         if _down_until.get(key, 0.0) <= time.monotonic() and not backlog.holds_run(store.db, run_id):
             try:
