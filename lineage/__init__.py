@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .artifact import Artifact
+from .compat import alert, define_metric, login, unwatch, watch
 from .errors import (
     ConflictError,
     CorruptBlobError,
@@ -25,8 +26,9 @@ from .errors import (
 from .logged import LoggedArtifact
 from .media import Image
 from .records import ArtifactFile, ArtifactInfo, RunInfo
+from .session import init
 from .store import Store
-from .tracking import Run, _NoRun, active_run, init
+from .tracking import Run, _NoRun, active_run
 
 __version__ = "0.1.0"
 
@@ -79,13 +81,18 @@ __all__ = [
     "Store",
     "StoreBusyError",
     "VerifyError",
+    "alert",
     "config",
+    "define_metric",
     "finish",
     "init",
     "log",
     "log_artifact",
+    "login",
     "run",
     "save",
     "summary",
+    "unwatch",
     "use_artifact",
+    "watch",
 ]

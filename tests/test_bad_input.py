@@ -154,7 +154,7 @@ for i, bad in enumerate(["", "a/b", "a:b", "x" * 129, "sp ace", "é", "new\nline
     case(f"artifact name {i} {bad!r:.20}", Invalid)(lambda ctx, bad=bad: lambda: lineage.Artifact(bad, "dataset"))
 case("artifact type", Invalid)(lambda ctx: lambda: lineage.Artifact("ok", "data/set"))
 case("project name", Invalid)(lambda ctx: lambda: lineage.init(project="a/b", dir=ctx.dir))
-case("job type", Invalid)(lambda ctx: lambda: lineage.init(project="p", job_type="a b", dir=ctx.dir))
+case("job type", Invalid)(lambda ctx: lambda: lineage.init(project="p", job_type="two\nlines", dir=ctx.dir))
 case("run name", Invalid)(lambda ctx: lambda: lineage.init(project="p", name="two\nlines", dir=ctx.dir))
 
 # aliases
