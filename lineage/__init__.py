@@ -48,9 +48,15 @@ def save(glob_str: str, base_path: str | None = None, policy: str = "live") -> l
     return active_run().save(glob_str, base_path=base_path, policy=policy)
 
 
-def log_artifact(artifact: Artifact, aliases: list[str] | None = None) -> LoggedArtifact:
+def log_artifact(
+    artifact_or_path: Artifact | str,
+    name: str | None = None,
+    type: str | None = None,
+    aliases: list[str] | None = None,
+    tags: list[str] | None = None,
+) -> LoggedArtifact:
     """``run.log_artifact`` on the active run."""
-    return active_run().log_artifact(artifact, aliases=aliases)
+    return active_run().log_artifact(artifact_or_path, name=name, type=type, aliases=aliases, tags=tags)
 
 
 def use_artifact(artifact_or_name: str | Artifact | LoggedArtifact, type: str | None = None) -> LoggedArtifact:

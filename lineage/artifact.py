@@ -14,10 +14,12 @@ import weakref
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from .blobs import BlobInfo
+from .entries import Manifest, ManifestEntry, find_entry
 from .errors import InvalidArgumentError, LineageError, PathNotFoundError
 from .references import ReferenceEntry, expand
 from .refs import check_name, check_path, check_type
@@ -69,6 +71,8 @@ class Artifact:
         self._references: dict[str, ReferenceEntry] = {}
         self._folders: Counter[str] = Counter()  # folder prefix -> files under it
         self._store: Store | None = None
+        self.ttl: timedelta | None = None
+        self.tags: list[str] = []
         self._release: weakref.finalize | None = None
         self.logged: LoggedArtifact | None = None
 
@@ -91,9 +95,51 @@ class Artifact:
     def version(self) -> str | None:
         return self.logged.version if self.logged is not None else None
 
-    def manifest(self) -> dict[str, BlobInfo]:
-        """{path: blob} of every stored file added so far (references: :meth:`references`)."""
-        return dict(self._entries)
+    @property
+    def manifest(self) -> Manifest:
+        """Every entry added so far, by path (W&B's ``artifact.manifest.entries``)."""
+        entries = {
+            path: ManifestEntry(path, blob.sha256, blob.size, local_path=str(self._store.blobs.path(blob.sha256)))
+            for path, blob in self._entries.items()
+        }
+        for path, ref in self._references.items():
+            entries[path] = ManifestEntry(path, ref.sha256, ref.size, ref=ref.uri)
+        return Manifest(dict(sorted(entries.items())))
+
+    def get_entry(self, name: str | os.PathLike) -> ManifestEntry:
+        """The entry at path ``name`` (W&B's ``get_entry``)."""
+        return find_entry(self.manifest, os.fspath(name), f"artifact {self._name!r}")
+
+    def get_path(self, name: str | os.PathLike) -> ManifestEntry:
+        """W&B's older name for :meth:`get_entry`."""
+        return self.get_entry(name)
+
+    def is_draft(self) -> bool:
+        return self.logged is None
+
+    def wait(self, timeout: int | None = None) -> LoggedArtifact:
+        """W&B's ``wait()``: the logged version (logging commits at once offline)."""
+        if self.logged is None:
+            raise LineageError(f"artifact {self._name!r} is not logged yet: call run.log_artifact() first")
+        return self.logged
+
+    def save(self, project: str | None = None, settings: Any = None) -> LoggedArtifact:
+        """Log the artifact (W&B's ``save()``): with the active run, else through a run of type ``auto``."""
+        if self.logged is not None:
+            return self.logged
+        from . import tracking
+        from .session import init
+
+        if tracking._active is not None:
+            return tracking._active.log_artifact(self)
+        store = self._store.dir if self._store is not None else None
+        with init(project=project, job_type="auto", dir=store, reinit="create_new") as run:
+            return run.log_artifact(self)
+
+    def _adopt_store(self, store: Store) -> None:
+        """Write into ``store`` (whose staging lock the caller took for this artifact)."""
+        self._store = store
+        self._release = weakref.finalize(self, store.staging.release)
 
     def references(self) -> dict[str, ReferenceEntry]:
         """{path: reference entry} of every reference added so far."""

@@ -24,6 +24,11 @@ class ArtifactFile:
     size: int | None
     ref: str | None = None
 
+    @property
+    def name(self) -> str:
+        """W&B's name for the path (``artifact.files()[i].name``)."""
+        return self.path
+
 
 @dataclass(frozen=True)
 class ArtifactInfo:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import versions
 from .artifact import Artifact
 from .db import now
-from .errors import InvalidArgumentError
+from .errors import InvalidArgumentError, PathNotFoundError
 from .logged import LoggedArtifact
-from .refs import parse_ref
+from .refs import check_tags, parse_ref
 from .values import clean_object, dump_object
 
 if TYPE_CHECKING:
@@ -24,16 +26,33 @@ class RunArtifacts:
     project: str
 
     def log_artifact(
-        self, artifact: Artifact, aliases: list[str] | tuple[str, ...] | str | None = None
+        self,
+        artifact_or_path: Artifact | str | os.PathLike,
+        name: str | None = None,
+        type: str | None = None,
+        aliases: list[str] | tuple[str, ...] | str | None = None,
+        tags: list[str] | None = None,
     ) -> LoggedArtifact:
-        """Commit ``artifact`` as a version (or find the identical one) and record the edge."""
+        """Commit an artifact as a version (or find the identical one) and record the edge.
+
+        As in W&B, a path (file or folder) makes the artifact: named ``name``, else
+        ``run-<run id>-<basename>``; of type ``type``, else ``unspecified``.
+        """
         self._check_running()
+        if isinstance(name, (list, tuple)) and aliases is None:
+            name, aliases = None, name  # lineage's older log_artifact(artifact, aliases) order
+        artifact = artifact_or_path
+        if isinstance(artifact, (str, os.PathLike)):
+            artifact = self._artifact_of_path(Path(artifact), name, type)
         if not isinstance(artifact, Artifact):
-            raise InvalidArgumentError(f"log_artifact takes an Artifact, not {type(artifact).__name__}")
+            raise InvalidArgumentError(f"log_artifact takes an Artifact or a path, not {_type_name(artifact)}")
+        if artifact.logged is not None:
+            raise InvalidArgumentError(f"artifact {artifact.name!r} was already logged: create a new Artifact")
+        version_tags = tuple(check_tags([*artifact.tags, *(tags or [])]))
         if artifact.logged is not None:
             raise InvalidArgumentError(f"artifact {artifact.name!r} was already logged: create a new Artifact")
         clean = versions.clean_aliases(aliases)
-        entries = artifact.manifest()
+        entries = dict(artifact._entries)
         copied = artifact._store is not None and artifact._store.dir != self.store.dir
         if copied:
             # Held until the commit, so gc cannot free the copied blobs before a version uses them.
@@ -52,6 +71,8 @@ class RunArtifacts:
                 files=[(p, b.sha256, b.size, b.mtime_ns) for p, b in sorted(entries.items())],
                 aliases=clean,
                 references=tuple((r.path, r.uri, r.sha256, r.size) for _, r in sorted(artifact.references().items())),
+                tags=version_tags,
+                ttl_seconds=None if artifact.ttl is None else artifact.ttl.total_seconds(),
             )
             version_id = versions.commit(self.store.db, self.id, new)
         finally:
@@ -60,6 +81,17 @@ class RunArtifacts:
         logged = LoggedArtifact(self.store, versions.version_row(self.store.db, version_id))
         artifact._logged_as(logged)
         return logged
+
+    def _artifact_of_path(self, path: Path, name: str | None, type: str | None) -> Artifact:
+        if not path.exists():
+            raise PathNotFoundError(f"no file or folder at {str(path)!r} to log as an artifact")
+        base = "".join(c if c.isalnum() or c in "_.-" else "_" for c in path.resolve().name) or "root"
+        artifact = Artifact(name or f"run-{self.id}-{base}", type or "unspecified")
+        if path.is_dir():
+            artifact.add_dir(path)
+        else:
+            artifact.add_file(path)
+        return artifact
 
     def _copy_blobs(self, source: Store, entries: dict) -> dict:
         self.store.staging.acquire()
@@ -75,7 +107,7 @@ class RunArtifacts:
         self._check_running()
         if isinstance(artifact_or_name, Artifact):
             if artifact_or_name.logged is None:
-                raise InvalidArgumentError(f"artifact {artifact_or_name.name!r} is not logged yet: log it first")
+                self.log_artifact(artifact_or_name)  # as W&B does with an artifact not logged yet
             artifact_or_name = artifact_or_name.logged
         if isinstance(artifact_or_name, LoggedArtifact):
             row = versions.version_row(self.store.db, artifact_or_name.id)
@@ -88,3 +120,7 @@ class RunArtifacts:
             "INSERT OR IGNORE INTO consumed (run_id, version_id, created_at) VALUES (?, ?, ?)", (self.id, row.id, now())
         )
         return LoggedArtifact(self.store, row)
+
+
+def _type_name(value: object) -> str:
+    return type(value).__name__

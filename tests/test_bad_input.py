@@ -194,12 +194,6 @@ def _(ctx):
     return lambda: run.use_artifact("data:v0", type="model")
 
 
-@case("use an artifact not logged", Invalid)
-def _(ctx):
-    run = ctx.run()
-    return lambda: run.use_artifact(lineage.Artifact("data", "dataset"))
-
-
 # paths inside artifacts
 for i, bad in enumerate(["../x", "/abs", "a//b", "./a", "a/\x01", "", "a/..", None]):
 
@@ -289,7 +283,7 @@ BAD_METADATA = [
     [1, 2],
     "text",
     5,
-    {1: "a key that is not text"},
+    {(1, 2): "a key JSON cannot write"},
     {"obj": object()},
 ]
 for i, bad in enumerate(BAD_METADATA):
@@ -347,7 +341,13 @@ def _(ctx):
 @case("log something not an artifact", Invalid)
 def _(ctx):
     run = ctx.run()
-    return lambda: run.log_artifact("data:v0")
+    return lambda: run.log_artifact(42)
+
+
+@case("log a path that does not exist", NotFound)
+def _(ctx):
+    run = ctx.run()
+    return lambda: run.log_artifact("data:v0")  # a string is a path to log, as in W&B
 
 
 # corrupted blobs
