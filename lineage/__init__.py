@@ -28,6 +28,7 @@ from .media import Image
 from .records import ArtifactFile, ArtifactInfo, RunInfo
 from .session import init
 from .store import Store
+from .table import Table
 from .tracking import Run, _NoRun, active_run
 
 __version__ = "0.1.0"
@@ -85,6 +86,7 @@ __all__ = [
     "RunInfo",
     "SchemaVersionError",
     "Store",
+    "Table",
     "StoreBusyError",
     "VerifyError",
     "alert",

@@ -214,6 +214,28 @@ class Artifact:
             raise
         self._add(path, blob)
 
+    def add(self, obj: Any, name: str) -> str:
+        """Add a Table (``name.table.json``) or an Image (``name.image-file.json``), as W&B's ``add``.
+
+        Image files go beside them under ``media/images/``. Returns the JSON file's path.
+        """
+        from .wbobjects import object_files
+
+        files = object_files(obj, name)
+        for path, _ in files:
+            self._refuse_clash(path)
+        store = self._writable_store()
+        for path, body in files:
+            self._add(path, store.blobs.put_bytes(body))
+        return files[-1][0]
+
+    def get(self, name: str) -> Any:
+        """The Table or Image added as ``name`` (W&B's ``get``)."""
+        from .wbobjects import find_object_path, read_object
+
+        path = find_object_path(self._entries, name)
+        return read_object(path, lambda p: self._store.blobs.path(self._entries[p].sha256).read_bytes())
+
     def add_file(self, local_path: str | os.PathLike, name: str | None = None) -> str:
         """Copy a file into the artifact, named by its basename unless ``name`` is given."""
         source = Path(local_path)

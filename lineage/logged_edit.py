@@ -189,6 +189,19 @@ class VersionEdits:
         """W&B's older name for :meth:`get_entry`."""
         return self.get_entry(name)
 
+    def get(self, name: str) -> Any:
+        """The Table or Image stored as ``name`` by ``artifact.add`` (W&B's ``get``)."""
+        from .wbobjects import find_object_path, read_object
+
+        paths = {f.path for f in self.files()}
+        path = find_object_path(paths, name)
+
+        def read(p: str) -> bytes:
+            with self.open(p) as handle:
+                return handle.read()
+
+        return read_object(path, read)
+
     def new_draft(self) -> Artifact:
         """A new, unlogged Artifact holding this version's entries, metadata and description."""
         from .artifact import Artifact

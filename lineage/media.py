@@ -50,6 +50,15 @@ class Image:
         self.grouping = grouping
         self.png = _to_png(data_or_path, mode, normalize)
 
+    @classmethod
+    def from_png(cls, png: bytes, caption: str | None = None) -> Image:
+        """An Image of PNG bytes kept as they are (reading a logged image back)."""
+        image = cls.__new__(cls)
+        image.caption = None if caption is None else str(caption)
+        image.grouping = None
+        image.png = bytes(png)
+        return image
+
     @property
     def size(self) -> tuple[int, int]:
         """(width, height) in pixels."""

@@ -7,6 +7,7 @@ One run is active at a time in a process, as in W&B; the module-level helpers in
 from __future__ import annotations
 
 import atexit
+import hashlib
 import json
 import os
 import secrets
@@ -28,6 +29,7 @@ from .refs import check_job_type, check_name, check_path
 from .run_artifacts import RunArtifacts
 from .store import Store, locate
 from .summary import Summary
+from .table import Table, image_cell, image_path, is_dataframe
 from .values import check_keys, clean_object, dump_object, encode_metric
 
 DEFAULT_PROJECT = "uncategorized"
@@ -186,7 +188,11 @@ class Run(RunArtifacts, RunCompat):
             )
 
     def _media_value(self, key: str, step: int | None, value: Any) -> Any:
-        """Store images as run files and return the JSON that refers to them."""
+        """Store images and tables as run files and return the JSON that refers to them."""
+        if is_dataframe(value):
+            value = Table(dataframe=value)  # W&B logs a DataFrame as a table
+        if isinstance(value, Table):
+            return self._table_value(key, step, value)
         images = (
             value if isinstance(value, (list, tuple)) and value and all(isinstance(v, Image) for v in value) else None
         )
@@ -209,6 +215,29 @@ class Run(RunArtifacts, RunCompat):
         if isinstance(value, Image):
             return {"_type": "image", **items[0]}
         return {"_type": "images", "items": items}
+
+    def _table_value(self, key: str, step: int | None, table: Table) -> dict[str, Any]:
+        """Keep a table as W&B's ``media/table/<key>_<step>_<digest>.table.json`` (+ its images)."""
+        images: dict[str, Image] = {}
+
+        def keep_image(image: Image) -> dict[str, Any]:
+            path = image_path(image)
+            images[path] = image
+            return image_cell(image, path)
+
+        body = table.to_json_bytes(keep_image)
+        digest = hashlib.sha256(body).hexdigest()
+        path = f"media/table/{key.replace('/', '_')}_{step if step is not None else 'summary'}_{digest[:20]}.table.json"
+        self.store.staging.acquire()
+        try:
+            blobs = self.store.blobs
+            files = [(p, blobs.put_bytes(image.png)) for p, image in images.items()]
+            files.append((path, blobs.put_bytes(body)))
+            self._keep_files(files)
+        finally:
+            self.store.staging.release()
+        return {"_type": "table-file", "path": path, "sha256": digest, "size": len(body), "ncols": table.ncols,
+                "nrows": table.nrows}  # fmt: skip
 
     # -- the W&B calls -----------------------------------------------------------------
     def log(self, data: Mapping[str, Any], step: int | None = None, commit: bool | None = None) -> None:
