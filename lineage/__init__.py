@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .api import Api
 from .artifact import Artifact
 from .compat import alert, define_metric, login, unwatch, watch
 from .errors import (
@@ -72,6 +73,7 @@ def finish(exit_code: int | None = None) -> None:
 
 
 __all__ = [
+    "Api",
     "Artifact",
     "ArtifactFile",
     "ArtifactInfo",

@@ -158,3 +158,21 @@ def resume_run(db, run_id: str, who: tuple, job_type, notes, group, tags) -> Sto
         summary,
         0 if step is None else step + 1,
     )
+
+
+def history_rows(db, run_id: str, keys: list[str] | None = None) -> list[tuple[int, str, Any]]:
+    """(step, key, value) of a run's metric history, by step then key."""
+    rows = db.read("SELECT step, key, value, data FROM history WHERE run_id = ? ORDER BY step, key", (run_id,))
+    wanted = set(keys) if keys else None
+    return [(step, key, decode_metric(v, d)) for step, key, v, d in rows if wanted is None or key in wanted]
+
+
+def run_file_rows(db, run_id: str) -> list[tuple[str, str, int]]:
+    """(path, sha256, size) of every file kept with a run."""
+    return db.read("SELECT path, sha256, size FROM run_files WHERE run_id = ? ORDER BY path", (run_id,))
+
+
+def run_version_ids(db, run_id: str, edge: str) -> list[int]:
+    """Ids of the versions a run produced (``edge='produced'``) or consumed, oldest edge first."""
+    table = {"produced": "produced", "consumed": "consumed"}[edge]
+    return [r[0] for r in db.read(f"SELECT version_id FROM {table} WHERE run_id = ? ORDER BY created_at", (run_id,))]
