@@ -66,6 +66,26 @@ def use_artifact(artifact_or_name: str | Artifact | LoggedArtifact, type: str | 
     return active_run().use_artifact(artifact_or_name, type=type)
 
 
+def link_artifact(artifact: Artifact | LoggedArtifact, target_path: str, aliases: list[str] | None = None):
+    """``run.link_artifact`` on the active run."""
+    return active_run().link_artifact(artifact, target_path, aliases=aliases)
+
+
+def log_model(path: str, name: str | None = None, aliases: list[str] | None = None) -> LoggedArtifact:
+    """``run.log_model`` on the active run."""
+    return active_run().log_model(path, name=name, aliases=aliases)
+
+
+def link_model(path: str, registered_model_name: str, name: str | None = None, aliases: list[str] | None = None):
+    """``run.link_model`` on the active run."""
+    return active_run().link_model(path, registered_model_name, name=name, aliases=aliases)
+
+
+def use_model(name: str) -> str:
+    """``run.use_model`` on the active run."""
+    return active_run().use_model(name)
+
+
 def finish(exit_code: int | None = None) -> None:
     """Finish the active run, if any."""
     if run is not None:
@@ -96,13 +116,17 @@ __all__ = [
     "define_metric",
     "finish",
     "init",
+    "link_artifact",
+    "link_model",
     "log",
     "log_artifact",
+    "log_model",
     "login",
     "run",
     "save",
     "summary",
     "unwatch",
     "use_artifact",
+    "use_model",
     "watch",
 ]

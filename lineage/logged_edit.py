@@ -202,6 +202,20 @@ class VersionEdits:
 
         return read_object(path, read)
 
+    def link(self, target_path: str, aliases: list[str] | None = None) -> VersionEdits:
+        """Link this version into a registry collection (W&B's ``artifact.link``)."""
+        from . import registry, tracking
+
+        run_id = tracking._active.id if tracking._active is not None else None
+        registry.link(self._store.db, self.id, target_path, versions.clean_aliases(aliases), run_id)
+        return self
+
+    def linked(self) -> list:
+        """The registry links of this version (``model-registry/<name>:vN`` and their aliases)."""
+        from .registry import links_of_version
+
+        return links_of_version(self._store.db, self.id)
+
     def new_draft(self) -> Artifact:
         """A new, unlogged Artifact holding this version's entries, metadata and description."""
         from .artifact import Artifact

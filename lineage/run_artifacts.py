@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import versions
+from . import registry, versions
 from .artifact import Artifact
 from .db import now
 from .errors import InvalidArgumentError, PathNotFoundError
@@ -81,6 +81,48 @@ class RunArtifacts:
         logged = LoggedArtifact(self.store, versions.version_row(self.store.db, version_id))
         artifact._logged_as(logged)
         return logged
+
+    # -- the model registry (lineage/registry.py) ----------------------------------------
+    def link_artifact(
+        self, artifact: Artifact | LoggedArtifact, target_path: str, aliases: list[str] | None = None
+    ) -> LoggedArtifact:
+        """Link a version into a registry collection (``model-registry/<name>``), as W&B does.
+
+        An artifact not logged yet is logged first. Returns the linked version.
+        """
+        self._check_running()
+        if isinstance(artifact, Artifact):
+            if artifact.logged is None:
+                self.log_artifact(artifact)
+            artifact = artifact.logged
+        if not isinstance(artifact, LoggedArtifact):
+            raise InvalidArgumentError(f"link_artifact takes an Artifact, not {_type_name(artifact)}")
+        registry.link(self.store.db, artifact.id, target_path, versions.clean_aliases(aliases), self.id)
+        return artifact
+
+    def log_model(
+        self, path: str | os.PathLike, name: str | None = None, aliases: list[str] | None = None
+    ) -> LoggedArtifact:
+        """Log a model file or folder as an artifact of type ``model`` (W&B's ``log_model``)."""
+        return self.log_artifact(path, name=name, type="model", aliases=aliases)
+
+    def link_model(
+        self,
+        path: str | os.PathLike,
+        registered_model_name: str,
+        name: str | None = None,
+        aliases: list[str] | None = None,
+    ) -> LoggedArtifact:
+        """Log a model and link it to ``model-registry/<registered_model_name>`` (W&B's ``link_model``)."""
+        model = self.log_model(path, name=name)
+        return self.link_artifact(model, f"{registry.DEFAULT_REGISTRY}/{registered_model_name}", aliases=aliases)
+
+    def use_model(self, name: str) -> str:
+        """Use a model artifact (also through the registry) and download it; returns its folder."""
+        model = self.use_artifact(name)
+        if "model" not in model.type:
+            raise InvalidArgumentError(f"{model.qualified_name} has type {model.type!r}: use_model takes a model")
+        return model.download()
 
     def _artifact_of_path(self, path: Path, name: str | None, type: str | None) -> Artifact:
         if not path.exists():

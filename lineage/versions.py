@@ -68,8 +68,22 @@ def find_artifact(db: Database, name: str, project: str | None) -> tuple[int, st
 
 
 def resolve(db: Database, ref: Ref, allow_deleted: bool = False) -> VersionRow:
-    """The version a ref names, or a NotFoundError saying what exists instead."""
-    artifact_id, project, _ = find_artifact(db, ref.name, ref.project)
+    """The version a ref names, or a NotFoundError saying what exists instead.
+
+    ``registry/collection:alias`` refs resolve through the model registry (lineage/registry.py).
+    """
+    try:
+        artifact_id, project, _ = find_artifact(db, ref.name, ref.project)
+    except NotFoundError:
+        from .registry import resolve_link
+
+        linked = resolve_link(db, ref)
+        if linked is None:
+            raise
+        version = version_row(db, linked)
+        if version.deleted_at is not None and not allow_deleted:
+            raise NotFoundError(f"{ref} links {version.project}/{version.name}:v{version.number}, deleted") from None
+        return version
     number = ref.version_number
     if number is not None:
         row = db.read_one(

@@ -279,7 +279,9 @@ def version_page(data: ReportData, key: str, artifact: ArtifactEntry) -> str:
         '<table class="kv">'
         f"<tr><th>label</th><td><code>{e(a['label'])}</code></td></tr>"
         f'<tr><th>digest</th><td><code class="digest">{e(a["digest"])}</code></td></tr>'
-        f"<tr><th>size</th><td>{e(fmt_size(a['size']))} in {a['file_count']} files</td></tr></table>",
+        f"<tr><th>size</th><td>{e(fmt_size(a['size']))} in {a['file_count']} files</td></tr>"
+        + "".join(f"<tr><th>linked</th><td><code>{e(x)}</code></td></tr>" for x in data.links.get(a["id"], []))
+        + "</table>",
         "<h2>Description</h2>"
         + (f'<p class="description">{e(a["description"])}</p>' if a["description"] else '<p class="empty">None.</p>'),
         "<h2>Metadata</h2>" + kv_table(a["metadata"], "No metadata."),
