@@ -13,7 +13,7 @@ from typing import Any
 
 from .api import Api
 from .artifact import Artifact
-from .compat import alert, define_metric, login, unwatch, watch
+from .compat import Settings, alert, define_metric, login, unwatch, watch
 from .errors import (
     ConflictError,
     CorruptBlobError,
@@ -61,9 +61,14 @@ def log_artifact(
     return active_run().log_artifact(artifact_or_path, name=name, type=type, aliases=aliases, tags=tags)
 
 
-def use_artifact(artifact_or_name: str | Artifact | LoggedArtifact, type: str | None = None) -> LoggedArtifact:
+def use_artifact(
+    artifact_or_name: str | Artifact | LoggedArtifact,
+    type: str | None = None,
+    aliases: list[str] | None = None,
+    use_as: str | None = None,
+) -> LoggedArtifact:
     """``run.use_artifact`` on the active run."""
-    return active_run().use_artifact(artifact_or_name, type=type)
+    return active_run().use_artifact(artifact_or_name, type=type, aliases=aliases, use_as=use_as)
 
 
 def link_artifact(artifact: Artifact | LoggedArtifact, target_path: str, aliases: list[str] | None = None):
@@ -107,6 +112,7 @@ __all__ = [
     "Run",
     "RunInfo",
     "SchemaVersionError",
+    "Settings",
     "Store",
     "Table",
     "StoreBusyError",

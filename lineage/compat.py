@@ -63,6 +63,20 @@ def alert(title: str, text: str, level: Any = None, wait_duration: Any = None) -
     """W&B's ``alert``: accepted, no-op offline (there is nobody to notify)."""
 
 
+class Settings:
+    """W&B's ``wandb.Settings(...)``: accepted, and ignored offline (``init(settings=...)``).
+
+    W&B has hundreds of settings (start method, silence, console capture, ...); none
+    changes what lineage records, so every keyword is kept as an attribute and unused.
+    """
+
+    def __init__(self, **settings: Any):
+        self.__dict__.update(settings)
+
+    def __repr__(self) -> str:
+        return f"Settings({', '.join(f'{k}={v!r}' for k, v in self.__dict__.items())})"
+
+
 class RunCompat:
     """A run's W&B identity (``path``, ``dir``, settable ``name``/``notes``/``tags``/``group``) and no-ops."""
 

@@ -143,13 +143,21 @@ class RunArtifacts:
             self.store.staging.release()
 
     def use_artifact(
-        self, artifact_or_name: str | Artifact | LoggedArtifact, type: str | None = None
+        self,
+        artifact_or_name: str | Artifact | LoggedArtifact,
+        type: str | None = None,
+        aliases: list[str] | None = None,
+        use_as: str | None = None,
     ) -> LoggedArtifact:
-        """Resolve a ref (bare name = this project's ``:latest``) and record the consume edge."""
+        """Resolve a ref (bare name = this project's ``:latest``) and record the consume edge.
+
+        An Artifact not logged yet is logged first, with ``aliases``, as W&B does; ``use_as``
+        is accepted and ignored (W&B deprecated it).
+        """
         self._check_running()
         if isinstance(artifact_or_name, Artifact):
             if artifact_or_name.logged is None:
-                self.log_artifact(artifact_or_name)  # as W&B does with an artifact not logged yet
+                self.log_artifact(artifact_or_name, aliases=aliases)
             artifact_or_name = artifact_or_name.logged
         if isinstance(artifact_or_name, LoggedArtifact):
             row = versions.version_row(self.store.db, artifact_or_name.id)

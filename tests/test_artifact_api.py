@@ -144,8 +144,9 @@ def test_log_artifact_of_a_path_with_name_and_type(store_dir, tmp_path):
 def test_use_artifact_of_an_unlogged_artifact_logs_it_first(store_dir):
     with lineage.init(project="p", dir=store_dir) as run:
         art = lineage.Artifact("fresh", type="dataset")
-        used = run.use_artifact(art)
+        used = run.use_artifact(art, aliases=["seed"])
     assert used.version == "v0" and [r.id for r in used.used_by()] == [run.id]
+    assert sorted(used.aliases) == ["latest", "seed"]
     assert used.logged_by().id == run.id
 
 

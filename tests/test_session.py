@@ -135,7 +135,9 @@ def test_reinit_modes(store_dir):
 def test_the_no_op_calls_are_accepted(store_dir):
     assert lineage.login() is True
     assert lineage.login(key="x" * 40, relogin=True, host="https://api.wandb.ai") is True
-    with lineage.init(project="p", dir=store_dir) as run:
+    settings = lineage.Settings(start_method="thread", silent=True)
+    assert settings.silent is True
+    with lineage.init(project="p", dir=store_dir, settings=settings) as run:
         lineage.watch(object(), log="all", log_freq=10)
         run.watch(object())
         lineage.define_metric("val/loss", summary="min")
