@@ -268,14 +268,14 @@ class Artifact:
 
     def add_reference(
         self, uri: str, name: str | None = None, checksum: bool = True, max_objects: int | None = None
-    ) -> list[ReferenceEntry]:
+    ) -> list[ManifestEntry]:
         """Record a URI as an entry without storing its bytes (W&B's ``add_reference``).
 
         ``file://`` with ``checksum=True`` hashes the file (a folder: one entry per file,
         under ``name/`` if given), so ``download()`` copies it back and checks it. Any other
         scheme, or ``checksum=False``, is recorded by URI only (``download()`` skips it
         unless it is a ``file://`` path that exists). The entry is named ``name``, else the
-        URI's last path part. Returns the entries added.
+        URI's last path part. Returns the entries added (``path``, ``ref``, ``digest``, ``size``).
         """
         if self.logged is not None:
             raise LineageError(f"artifact {self.name!r} was logged and is read-only: create a new Artifact")
@@ -291,7 +291,7 @@ class Artifact:
             if entry.path not in self._references:
                 self._folders.update(_parents(entry.path))
             self._references[entry.path] = entry
-        return entries
+        return [ManifestEntry(e.path, e.sha256, e.size, ref=e.uri) for e in entries]
 
     def remove(self, path: str | os.PathLike) -> None:
         """Remove a file or reference, or every entry under a folder prefix."""
