@@ -112,3 +112,14 @@ def _sha(image: lineage.Image) -> str:
     import hashlib
 
     return hashlib.sha256(image.png).hexdigest()
+
+
+def test_the_report_shows_a_logged_table_file(store_dir, tmp_path):
+    from lineage.report import write_report
+
+    with lineage.init(project="p", dir=store_dir) as run:
+        run.log({"preds": lineage.Table(columns=["guess", "truth"], data=[["seven", "one"]])})
+    site = write_report(lineage.Store(store_dir), tmp_path / "site")
+    page = (Path(site).parent / "runs").glob("*.html")
+    html = "".join(p.read_text() for p in page)
+    assert "<h2>Tables</h2>" in html and "seven" in html and "truth" in html
