@@ -23,7 +23,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import tracking
-from .errors import ConflictError, InvalidArgumentError
+from .db import DB_NAME
+from .errors import ConflictError, InvalidArgumentError, NotFoundError
 from .tracking import DEFAULT_PROJECT, Run, shared_store
 
 RESUME_VALUES = ("allow", "must", "never", "auto")
@@ -99,10 +100,13 @@ def init(
     store = shared_store(dir)
     continuing = False
     if run_id is not None and resume_mode is not None:
-        exists = store.create().db.read_one("SELECT 1 FROM runs WHERE id = ?", (run_id,)) is not None
+        stored = (store.dir / DB_NAME).exists()  # a failed resume="must" creates no store
+        exists = stored and store.db.read_one("SELECT 1 FROM runs WHERE id = ?", (run_id,)) is not None
         if resume_mode == "never" and exists:
             raise ConflictError(f"run id {run_id!r} is already in the store and resume='never': use another id")
-        continuing = exists or resume_mode == "must"
+        if resume_mode == "must" and not exists:
+            raise NotFoundError(f"no run with id {run_id!r} to resume: pass resume='allow' to start it")
+        continuing = exists
     run = Run(
         store,
         project or DEFAULT_PROJECT,

@@ -36,6 +36,7 @@ DEFAULT_PROJECT = "uncategorized"
 _stores: dict[Path, Store] = {}
 _active: Run | None = None
 _uncaught: list[BaseException] = []
+_open_runs: set[Run] = set()  # runs of this process not finished yet (finished at exit)
 
 
 def shared_store(dir: str | os.PathLike | None = None) -> Store:
@@ -115,6 +116,7 @@ class Run(RunArtifacts, RunCompat):
             name = self._insert(name, job_type, config_values, (host, pid, started))
         self.name = name
         self._stored = True  # from here on, setting name, notes, tags or group writes them
+        _open_runs.add(self)
         self._resumed = resume
         self.config = Config(self, config_values, allow_val_change=allow_val_change)
         self.summary = Summary(self)
@@ -297,6 +299,7 @@ class Run(RunArtifacts, RunCompat):
     def finish(self, exit_code: int | None = None, error: str | None = None) -> None:
         """End the run: ``finished``, or ``failed`` with a non-zero exit code or an error."""
         global _active
+        _open_runs.discard(self)
         if self._state == "running":
             self._keep_dir()
             failed = bool(exit_code) or error is not None
@@ -372,9 +375,10 @@ def _install_exit_hooks() -> None:
 
 
 def _finish_at_exit() -> None:
-    if _active is not None:
+    # The active run, then any left running by init(reinit="create_new"), as W&B finishes them all.
+    for run in [r for r in (_active, *_open_runs) if r is not None]:
         if _uncaught:
             exc = _uncaught[-1]
-            _active.finish(error=" ".join(f"{type(exc).__name__}: {exc}".split()))
+            run.finish(error=" ".join(f"{type(exc).__name__}: {exc}".split()))
         else:
-            _active.finish()
+            run.finish()

@@ -179,3 +179,19 @@ def test_run_dir_files_are_kept_and_settable_fields_are_written(store_dir):
     con.close()
     stored = run_row(store_dir, run.id)
     assert (stored.name, stored.tags, stored.notes) == ("renamed", ("late",), "later")
+
+
+def test_runs_left_running_by_create_new_are_finished_at_exit(store_dir):
+    import subprocess
+    import sys
+
+    script = (
+        "import lineage\n"
+        f"first = lineage.init(project='p', dir={str(store_dir)!r}, id='first')\n"
+        f"lineage.init(project='p', dir={str(store_dir)!r}, id='second', reinit='create_new')\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+    assert [(r.id, r.state) for r in lineage.Store(store_dir).runs()] == [("first", "finished"), ("second", "finished")]
+    with pytest.raises(lineage.NotFoundError, match="to resume"):
+        lineage.init(project="p", dir=store_dir.parent / "nothing-here", id="x", resume="must")
+    assert not (store_dir.parent / "nothing-here").exists()
