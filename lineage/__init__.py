@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import util  # noqa: E402 (wandb.util.generate_id)
 from .api import Api
 from .artifact import Artifact
 from .compat import Settings, alert, define_metric, login, unwatch, watch
@@ -134,5 +135,6 @@ __all__ = [
     "unwatch",
     "use_artifact",
     "use_model",
+    "util",
     "watch",
 ]

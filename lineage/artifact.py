@@ -145,6 +145,14 @@ class Artifact:
         """{path: reference entry} of every reference added so far."""
         return dict(self._references)
 
+    def __getattr__(self, attribute: str) -> Any:
+        # W&B's Artifact is one object before and after logging: once logged, what the
+        # draft lacks (aliases, files(), download(), ...) comes from the logged version.
+        logged = self.__dict__.get("logged")
+        if logged is not None and not attribute.startswith("_") and hasattr(logged, attribute):
+            return getattr(logged, attribute)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {attribute!r}")
+
     def __repr__(self) -> str:
         return f"<Artifact {self.name!r} type={self.type!r} files={len(self._entries) + len(self._references)}>"
 

@@ -181,3 +181,17 @@ def test_int_keys_in_metadata_and_path_objects_in_remove(store_dir):
     con = sqlite3.connect(store_dir / "lineage.db")
     assert con.execute("SELECT count(*) FROM versions").fetchone()[0] == 1
     con.close()
+
+
+def test_a_logged_draft_is_the_logged_artifact_as_in_wandb(store_dir, tmp_path):
+    art = lineage.Artifact("data", type="dataset")
+    with art.new_file("a.txt") as f:
+        f.write("a")
+    with pytest.raises(AttributeError):
+        art.download()  # not logged yet
+    with lineage.init(project="p", dir=store_dir, id=lineage.util.generate_id()) as run:
+        run.log_artifact(art, aliases=["best"])
+    art.wait()
+    assert sorted(art.aliases) == ["best", "latest"] and art.version == "v0"
+    assert Path(art.download(tmp_path / "out"), "a.txt").read_text() == "a"
+    assert len(lineage.util.generate_id()) == 8
