@@ -11,6 +11,7 @@ from .artifact import Artifact
 from .db import now
 from .errors import InvalidArgumentError, PathNotFoundError
 from .logged import LoggedArtifact
+from .references import URI_RE, default_name
 from .refs import check_tags, parse_ref
 from .values import clean_object, dump_object
 
@@ -43,7 +44,7 @@ class RunArtifacts:
             name, aliases = None, name  # lineage's older log_artifact(artifact, aliases) order
         artifact = artifact_or_path
         if isinstance(artifact, (str, os.PathLike)):
-            artifact = self._artifact_of_path(Path(artifact), name, type)
+            artifact = self._artifact_of_path(artifact if isinstance(artifact, str) else Path(artifact), name, type)
         if not isinstance(artifact, Artifact):
             raise InvalidArgumentError(f"log_artifact takes an Artifact or a path, not {_type_name(artifact)}")
         if artifact.logged is not None:
@@ -124,7 +125,13 @@ class RunArtifacts:
             raise InvalidArgumentError(f"{model.qualified_name} has type {model.type!r}: use_model takes a model")
         return model.download()
 
-    def _artifact_of_path(self, path: Path, name: str | None, type: str | None) -> Artifact:
+    def _artifact_of_path(self, path: Path | str, name: str | None, type: str | None) -> Artifact:
+        if isinstance(path, str) and URI_RE.fullmatch(path):
+            base = "".join(c if c.isalnum() or c in "_.-" else "_" for c in default_name(path)) or "ref"
+            artifact = Artifact(name or f"run-{self.id}-{base}", type or "unspecified")
+            artifact.add_reference(path)  # W&B logs an s3://... (or file://...) path as a reference
+            return artifact
+        path = Path(path)
         if not path.exists():
             raise PathNotFoundError(f"no file or folder at {str(path)!r} to log as an artifact")
         base = "".join(c if c.isalnum() or c in "_.-" else "_" for c in path.resolve().name) or "root"

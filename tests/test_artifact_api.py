@@ -139,6 +139,13 @@ def test_log_artifact_of_a_path_with_name_and_type(store_dir, tmp_path):
     assert (named.name, named.type, [f.path for f in named.files()]) == ("weights:v0", "model", ["model.pth"])
     assert default.base_name == f"run-{run.id}-folder" and default.type == "unspecified"
     assert [f.path for f in default.files()] == ["x/y.txt"]
+    with lineage.init(project="p", dir=store_dir) as run:
+        ref = run.log_artifact("s3://bucket/data/train.parquet", type="dataset")
+        local = run.log_artifact((tmp_path / "model.pth").as_uri(), name="weights", type="model")
+    assert ref.base_name == f"run-{run.id}-train.parquet"
+    assert ref.files() == [lineage.ArtifactFile("train.parquet", None, None, "s3://bucket/data/train.parquet")]
+    assert local.files()[0].ref == (tmp_path / "model.pth").as_uri()  # a URI is a reference, as in W&B
+    assert local.files()[0].digest == named.files()[0].digest
 
 
 def test_use_artifact_of_an_unlogged_artifact_logs_it_first(store_dir):
