@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import ConflictError, NotFoundError
+from .processes import identity, is_alive
 from .values import decode_metric
 
 RUN_COLUMNS = "id, project, name, job_type, state, error, config, notes, started_at, ended_at, group_name, tags"
@@ -118,9 +120,6 @@ class StoredRun:
 
 def resume_run(db, run_id: str, who: tuple, job_type, notes, group, tags) -> StoredRun:
     """Mark a stored run running again for this process (W&B's resume); given fields replace stored ones."""
-    from .errors import ConflictError, NotFoundError
-    from .processes import identity, is_alive
-
     with db.write() as con:
         row = con.execute(
             "SELECT project, name, job_type, state, started_at, group_name, tags, notes, config, host, pid, "
