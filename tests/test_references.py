@@ -184,3 +184,11 @@ def test_fsck_names_a_reference_row_changed_behind_the_stores_back(store_dir):
     con.close()
     problems = lineage.Store(store_dir).fsck().problems
     assert [p.kind for p in problems] == ["version"] and "refs:v0" in problems[0].message
+
+
+def test_a_folder_reference_without_checksum_is_one_entry_copied_whole(store_dir, source, tmp_path):
+    logged = log(store_dir, lambda a: a.add_reference(source.as_uri(), name="raw", checksum=False))
+    assert logged.files() == [lineage.ArtifactFile("raw", None, None, source.as_uri())]
+    out = Path(logged.download(tmp_path / "out"))
+    assert (out / "raw" / "sub" / "labels.txt").read_bytes() == b"0 1 2\n"
+    logged.verify(out)  # files under a reference recorded by URI only are not extra
