@@ -1,5 +1,7 @@
 -- lineage store schema, version 5 (2: runs_by_name, for run:<name> refs; 3: runs_running;
--- 4: reference_files, for artifact.add_reference; 5: openlineage_backlog).
+-- 4: reference_files, for artifact.add_reference; runs.group_name and runs.tags;
+-- versions.tags and versions.expires_at (W&B's ttl); registry_links, registry_aliases;
+-- 5: openlineage_backlog).
 --
 -- This file is the one definition of a store's database. `lineage` runs it to create
 -- a new store (every statement is idempotent), `PRAGMA user_version` records which
@@ -16,6 +18,7 @@ PRAGMA user_version = 5;
 -- runs: one row per run (a process step of a pipeline): who, what kind, its state.
 -- config holds the run's config as a JSON object; pid/host/pid_started let a later
 -- process tell whether a run left 'running' still has a live process behind it.
+-- group_name is init(group=) (W&B's run group); tags a JSON list of text.
 CREATE TABLE IF NOT EXISTS runs (
     id          TEXT    NOT NULL PRIMARY KEY,
     project     TEXT    NOT NULL,
@@ -29,7 +32,9 @@ CREATE TABLE IF NOT EXISTS runs (
     ended_at    TEXT,
     host        TEXT    NOT NULL,
     pid         INTEGER NOT NULL,
-    pid_started INTEGER
+    pid_started INTEGER,
+    group_name  TEXT,
+    tags        TEXT    NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS runs_by_project_name ON runs (project, name);
 -- Only the runs still running: looked up on every store open (to find crashed runs).
@@ -93,7 +98,8 @@ CREATE INDEX IF NOT EXISTS artifacts_by_name ON artifacts (name);
 -- versions: one row per committed version of an artifact (v0, v1, ...; numbers are
 -- never reused). digest is the manifest digest (SPEC section 3); created_by is the run
 -- that first logged it; deleted_at is set by store.delete, which keeps the row so the
--- lineage graph stays whole.
+-- lineage graph stays whole. tags is a JSON list of text (W&B's version tags);
+-- expires_at is when W&B's ttl runs out (NULL: never); gc deletes expired versions.
 CREATE TABLE IF NOT EXISTS versions (
     id          INTEGER NOT NULL PRIMARY KEY,
     artifact_id INTEGER NOT NULL REFERENCES artifacts (id),
@@ -106,6 +112,8 @@ CREATE TABLE IF NOT EXISTS versions (
     created_at  TEXT    NOT NULL,
     created_by  TEXT    REFERENCES runs (id),
     deleted_at  TEXT,
+    tags        TEXT    NOT NULL DEFAULT '[]',
+    expires_at  TEXT,
     UNIQUE (artifact_id, number)
 );
 CREATE INDEX IF NOT EXISTS versions_by_digest ON versions (artifact_id, digest);
@@ -143,6 +151,31 @@ CREATE TABLE IF NOT EXISTS reference_files (
     sha256     TEXT,
     size       INTEGER,
     PRIMARY KEY (version_id, path)
+) WITHOUT ROWID;
+
+-- registry_links: versions linked into a registry collection (W&B's model registry,
+-- run.link_artifact(art, "model-registry/<collection>")). A collection numbers its links
+-- v0, v1, ... in link order; a version is linked into a collection once.
+CREATE TABLE IF NOT EXISTS registry_links (
+    registry   TEXT    NOT NULL,
+    collection TEXT    NOT NULL,
+    number     INTEGER NOT NULL,
+    version_id INTEGER NOT NULL REFERENCES versions (id),
+    created_at TEXT    NOT NULL,
+    created_by TEXT    REFERENCES runs (id),
+    PRIMARY KEY (registry, collection, number),
+    UNIQUE (registry, collection, version_id)
+);
+CREATE INDEX IF NOT EXISTS registry_links_by_version ON registry_links (version_id);
+
+-- registry_aliases: aliases inside a registry collection ('production', 'latest', ...),
+-- each naming one link of that collection at a time.
+CREATE TABLE IF NOT EXISTS registry_aliases (
+    registry   TEXT    NOT NULL,
+    collection TEXT    NOT NULL,
+    alias      TEXT    NOT NULL,
+    number     INTEGER NOT NULL,
+    PRIMARY KEY (registry, collection, alias)
 ) WITHOUT ROWID;
 
 -- consumed: edge version -> run, recorded by run.use_artifact.

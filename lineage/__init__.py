@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import util  # noqa: E402 (wandb.util.generate_id)
+from .api import Api
 from .artifact import Artifact
+from .compat import Settings, alert, define_metric, login, unwatch, watch
 from .errors import (
     ConflictError,
     CorruptBlobError,
@@ -25,8 +28,10 @@ from .errors import (
 from .logged import LoggedArtifact
 from .media import Image
 from .records import ArtifactFile, ArtifactInfo, RunInfo
+from .session import init
 from .store import Store
-from .tracking import Run, _NoRun, active_run, init
+from .table import Table
+from .tracking import Run, _NoRun, active_run
 
 __version__ = "0.1.0"
 
@@ -46,14 +51,45 @@ def save(glob_str: str, base_path: str | None = None, policy: str = "live") -> l
     return active_run().save(glob_str, base_path=base_path, policy=policy)
 
 
-def log_artifact(artifact: Artifact, aliases: list[str] | None = None) -> LoggedArtifact:
+def log_artifact(
+    artifact_or_path: Artifact | str,
+    name: str | None = None,
+    type: str | None = None,
+    aliases: list[str] | None = None,
+    tags: list[str] | None = None,
+) -> LoggedArtifact:
     """``run.log_artifact`` on the active run."""
-    return active_run().log_artifact(artifact, aliases=aliases)
+    return active_run().log_artifact(artifact_or_path, name=name, type=type, aliases=aliases, tags=tags)
 
 
-def use_artifact(artifact_or_name: str | Artifact | LoggedArtifact, type: str | None = None) -> LoggedArtifact:
+def use_artifact(
+    artifact_or_name: str | Artifact | LoggedArtifact,
+    type: str | None = None,
+    aliases: list[str] | None = None,
+    use_as: str | None = None,
+) -> LoggedArtifact:
     """``run.use_artifact`` on the active run."""
-    return active_run().use_artifact(artifact_or_name, type=type)
+    return active_run().use_artifact(artifact_or_name, type=type, aliases=aliases, use_as=use_as)
+
+
+def link_artifact(artifact: Artifact | LoggedArtifact, target_path: str, aliases: list[str] | None = None):
+    """``run.link_artifact`` on the active run."""
+    return active_run().link_artifact(artifact, target_path, aliases=aliases)
+
+
+def log_model(path: str, name: str | None = None, aliases: list[str] | None = None) -> LoggedArtifact:
+    """``run.log_model`` on the active run."""
+    return active_run().log_model(path, name=name, aliases=aliases)
+
+
+def link_model(path: str, registered_model_name: str, name: str | None = None, aliases: list[str] | None = None):
+    """``run.link_model`` on the active run."""
+    return active_run().link_model(path, registered_model_name, name=name, aliases=aliases)
+
+
+def use_model(name: str) -> str:
+    """``run.use_model`` on the active run."""
+    return active_run().use_model(name)
 
 
 def finish(exit_code: int | None = None) -> None:
@@ -63,6 +99,7 @@ def finish(exit_code: int | None = None) -> None:
 
 
 __all__ = [
+    "Api",
     "Artifact",
     "ArtifactFile",
     "ArtifactInfo",
@@ -76,16 +113,28 @@ __all__ = [
     "Run",
     "RunInfo",
     "SchemaVersionError",
+    "Settings",
     "Store",
+    "Table",
     "StoreBusyError",
     "VerifyError",
+    "alert",
     "config",
+    "define_metric",
     "finish",
     "init",
+    "link_artifact",
+    "link_model",
     "log",
     "log_artifact",
+    "log_model",
+    "login",
     "run",
     "save",
     "summary",
+    "unwatch",
     "use_artifact",
+    "use_model",
+    "util",
+    "watch",
 ]

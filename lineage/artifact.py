@@ -14,10 +14,12 @@ import weakref
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from .blobs import BlobInfo
+from .entries import Manifest, ManifestEntry, find_entry
 from .errors import InvalidArgumentError, LineageError, PathNotFoundError
 from .references import ReferenceEntry, expand
 from .refs import check_name, check_path, check_type
@@ -69,6 +71,8 @@ class Artifact:
         self._references: dict[str, ReferenceEntry] = {}
         self._folders: Counter[str] = Counter()  # folder prefix -> files under it
         self._store: Store | None = None
+        self.ttl: timedelta | None = None
+        self.tags: list[str] = []
         self._release: weakref.finalize | None = None
         self.logged: LoggedArtifact | None = None
 
@@ -91,13 +95,63 @@ class Artifact:
     def version(self) -> str | None:
         return self.logged.version if self.logged is not None else None
 
-    def manifest(self) -> dict[str, BlobInfo]:
-        """{path: blob} of every stored file added so far (references: :meth:`references`)."""
-        return dict(self._entries)
+    @property
+    def manifest(self) -> Manifest:
+        """Every entry added so far, by path (W&B's ``artifact.manifest.entries``)."""
+        entries = {
+            path: ManifestEntry(path, blob.sha256, blob.size, local_path=str(self._store.blobs.path(blob.sha256)))
+            for path, blob in self._entries.items()
+        }
+        for path, ref in self._references.items():
+            entries[path] = ManifestEntry(path, ref.sha256, ref.size, ref=ref.uri)
+        return Manifest(dict(sorted(entries.items())))
+
+    def get_entry(self, name: str | os.PathLike) -> ManifestEntry:
+        """The entry at path ``name`` (W&B's ``get_entry``)."""
+        return find_entry(self.manifest, os.fspath(name), f"artifact {self._name!r}")
+
+    def get_path(self, name: str | os.PathLike) -> ManifestEntry:
+        """W&B's older name for :meth:`get_entry`."""
+        return self.get_entry(name)
+
+    def is_draft(self) -> bool:
+        return self.logged is None
+
+    def wait(self, timeout: int | None = None) -> LoggedArtifact:
+        """W&B's ``wait()``: the logged version (logging commits at once offline)."""
+        if self.logged is None:
+            raise LineageError(f"artifact {self._name!r} is not logged yet: call run.log_artifact() first")
+        return self.logged
+
+    def save(self, project: str | None = None, settings: Any = None) -> LoggedArtifact:
+        """Log the artifact (W&B's ``save()``): with the active run, else through a run of type ``auto``."""
+        if self.logged is not None:
+            return self.logged
+        from . import tracking
+        from .session import init
+
+        if tracking._active is not None:
+            return tracking._active.log_artifact(self)
+        store = self._store.dir if self._store is not None else None
+        with init(project=project, job_type="auto", dir=store, reinit="create_new") as run:
+            return run.log_artifact(self)
+
+    def _adopt_store(self, store: Store) -> None:
+        """Write into ``store`` (whose staging lock the caller took for this artifact)."""
+        self._store = store
+        self._release = weakref.finalize(self, store.staging.release)
 
     def references(self) -> dict[str, ReferenceEntry]:
         """{path: reference entry} of every reference added so far."""
         return dict(self._references)
+
+    def __getattr__(self, attribute: str) -> Any:
+        # W&B's Artifact is one object before and after logging: once logged, what the
+        # draft lacks (aliases, files(), download(), ...) comes from the logged version.
+        logged = self.__dict__.get("logged")
+        if logged is not None and not attribute.startswith("_") and hasattr(logged, attribute):
+            return getattr(logged, attribute)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {attribute!r}")
 
     def __repr__(self) -> str:
         return f"<Artifact {self.name!r} type={self.type!r} files={len(self._entries) + len(self._references)}>"
@@ -168,6 +222,28 @@ class Artifact:
             raise
         self._add(path, blob)
 
+    def add(self, obj: Any, name: str) -> str:
+        """Add a Table (``name.table.json``) or an Image (``name.image-file.json``), as W&B's ``add``.
+
+        Image files go beside them under ``media/images/``. Returns the JSON file's path.
+        """
+        from .wbobjects import object_files
+
+        files = object_files(obj, name)
+        for path, _ in files:
+            self._refuse_clash(path)
+        store = self._writable_store()
+        for path, body in files:
+            self._add(path, store.blobs.put_bytes(body))
+        return files[-1][0]
+
+    def get(self, name: str) -> Any:
+        """The Table or Image added as ``name`` (W&B's ``get``)."""
+        from .wbobjects import find_object_path, read_object
+
+        path = find_object_path(self._entries, name)
+        return read_object(path, lambda p: self._store.blobs.path(self._entries[p].sha256).read_bytes())
+
     def add_file(self, local_path: str | os.PathLike, name: str | None = None) -> str:
         """Copy a file into the artifact, named by its basename unless ``name`` is given."""
         source = Path(local_path)
@@ -200,14 +276,14 @@ class Artifact:
 
     def add_reference(
         self, uri: str, name: str | None = None, checksum: bool = True, max_objects: int | None = None
-    ) -> list[ReferenceEntry]:
+    ) -> list[ManifestEntry]:
         """Record a URI as an entry without storing its bytes (W&B's ``add_reference``).
 
         ``file://`` with ``checksum=True`` hashes the file (a folder: one entry per file,
         under ``name/`` if given), so ``download()`` copies it back and checks it. Any other
         scheme, or ``checksum=False``, is recorded by URI only (``download()`` skips it
         unless it is a ``file://`` path that exists). The entry is named ``name``, else the
-        URI's last path part. Returns the entries added.
+        URI's last path part. Returns the entries added (``path``, ``ref``, ``digest``, ``size``).
         """
         if self.logged is not None:
             raise LineageError(f"artifact {self.name!r} was logged and is read-only: create a new Artifact")
@@ -223,7 +299,7 @@ class Artifact:
             if entry.path not in self._references:
                 self._folders.update(_parents(entry.path))
             self._references[entry.path] = entry
-        return entries
+        return [ManifestEntry(e.path, e.sha256, e.size, ref=e.uri) for e in entries]
 
     def remove(self, path: str | os.PathLike) -> None:
         """Remove a file or reference, or every entry under a folder prefix."""

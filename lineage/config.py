@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .errors import ConfigError, InvalidArgumentError
 from .values import RunMapping, clean_object, dump_object
 
 if TYPE_CHECKING:
@@ -14,9 +15,10 @@ if TYPE_CHECKING:
 class Config(RunMapping):
     """A run's config: attribute and item access, ``update``; saved on every change."""
 
-    def __init__(self, run: Run, values: dict[str, Any]):
+    def __init__(self, run: Run, values: dict[str, Any], allow_val_change: bool = False):
         object.__setattr__(self, "_run", run)
         object.__setattr__(self, "_values", values)
+        object.__setattr__(self, "_allow_val_change", allow_val_change)
 
     def _save(self) -> None:
         self._run._write("UPDATE runs SET config = ? WHERE id = ?", (dump_object(self._values), self._run.id))
@@ -34,10 +36,28 @@ class Config(RunMapping):
         del self._values[key]
         self._save()
 
-    def update(self, other: Mapping[str, Any] | None = None, **kwargs: Any) -> None:  # type: ignore[override]
-        """Merge keys into the config (one write)."""
-        merged = dict(other or {}, **kwargs)
-        self._values.update(clean_object(merged, "config"))
+    def update(  # type: ignore[override]
+        self, other: Mapping[str, Any] | Any = None, allow_val_change: bool | None = None, **kwargs: Any
+    ) -> None:
+        """Merge keys into the config (one write); ``other`` may be a dict or an argparse Namespace.
+
+        As in W&B, changing the value of a key already set is refused unless
+        ``allow_val_change=True`` (here, or given to ``init``).
+        """
+        if other is not None and not isinstance(other, Mapping):
+            if not hasattr(other, "__dict__"):
+                raise InvalidArgumentError(f"config.update takes a dict or a namespace, not {type(other).__name__}")
+            other = vars(other)  # argparse.Namespace, and objects like it
+        merged = clean_object(dict(other or {}, **kwargs), "config")
+        allowed = self._allow_val_change if allow_val_change is None else allow_val_change
+        changed = [k for k, v in merged.items() if k in self._values and self._values[k] != v]
+        if changed and not allowed:
+            key = changed[0]
+            raise ConfigError(
+                f"config key {key!r} is {self._values[key]!r}, not {merged[key]!r}: pass allow_val_change=True "
+                "to change a value already set"
+            )
+        self._values.update(merged)
         self._save()
 
     def setdefaults(self, defaults: Mapping[str, Any]) -> None:

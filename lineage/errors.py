@@ -24,6 +24,10 @@ class ConflictError(LineageError, ValueError):
     """The request contradicts what the store holds (a type change, an alias in use)."""
 
 
+class ConfigError(InvalidArgumentError):
+    """A config change W&B refuses: a key's value changed without ``allow_val_change=True``."""
+
+
 class CorruptBlobError(LineageError, ValueError):
     """A stored blob no longer has the content its digest names."""
 

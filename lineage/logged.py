@@ -9,7 +9,6 @@ they differ) before it is linked or served, so a corrupted blob is named, never 
 from __future__ import annotations
 
 import errno
-import json
 import os
 import shutil
 import stat
@@ -19,6 +18,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from .blobs import hash_file
 from .errors import InvalidArgumentError, PathNotFoundError, VerifyError
+from .logged_edit import VersionEdits
 from .records import ArtifactFile, RunInfo, run_infos
 from .references import ReferenceEntry, local_path, materialise
 from .refs import check_path
@@ -30,12 +30,15 @@ if TYPE_CHECKING:
 _LINK_FAILURES = (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EACCES)
 
 
-class LoggedArtifact:
+class LoggedArtifact(VersionEdits):
     """A committed artifact version (W&B's logged ``Artifact``)."""
 
     def __init__(self, store: Store, row: VersionRow):
         self._store = store
         self._row = row
+        self._edits: dict[str, Any] = {}
+        self._alias_list: list[str] | None = None
+        self._alias_seen: list[str] = []
 
     # -- attributes --------------------------------------------------------------------
     @property
@@ -76,26 +79,12 @@ class LoggedArtifact:
         return self._row.size
 
     @property
-    def description(self) -> str | None:
-        return self._row.description
-
-    @property
-    def metadata(self) -> dict[str, Any]:
-        return json.loads(self._row.metadata)
-
-    @property
     def created_at(self) -> str:
         return self._row.created_at
 
     @property
     def deleted(self) -> bool:
         return self._row.deleted_at is not None
-
-    @property
-    def aliases(self) -> list[str]:
-        """The aliases naming this version now (read fresh: aliases move)."""
-        rows = self._store.db.read("SELECT alias FROM aliases WHERE version_id = ? ORDER BY alias", (self.id,))
-        return [r[0] for r in rows]
 
     def __repr__(self) -> str:
         return f"<LoggedArtifact {self.qualified_name} type={self.type!r}>"
@@ -150,15 +139,30 @@ class LoggedArtifact:
         return Path.cwd() / "artifacts" / self.name
 
     def download(
-        self, root: str | os.PathLike | None = None, progress: Callable[[str, int], None] | None = None
+        self,
+        root: str | os.PathLike | None = None,
+        progress: Callable[[str, int], None] | None = None,
+        path_prefix: str | None = None,
+        allow_missing_references: bool = False,
+        skip_cache: bool | None = None,
+        multipart: bool | None = None,
+        _paths: frozenset[str] | None = None,
     ) -> str:
         """Materialise the version's files under ``root`` and return its path.
 
         Default root: ``./artifacts/<name>:<version>``. ``progress(path, size)`` is called
         after each file (the CLI's progress bar). Reference entries are copied from their
         ``file://`` source (checked against the digest recorded for them); references to
-        any other scheme cannot be fetched offline and are skipped.
+        any other scheme cannot be fetched offline and are skipped. ``path_prefix`` keeps
+        only the entries whose path starts with it (W&B's); ``skip_cache``, ``multipart``
+        and ``allow_missing_references`` are accepted and change nothing offline.
         """
+
+        def wanted(path: str) -> bool:
+            if _paths is not None:
+                return path in _paths
+            return path_prefix is None or path.startswith(path_prefix)
+
         self._store.check_live(self._row)
         target_root = Path(root) if root is not None else self.default_root()
         _make_folder(target_root)
@@ -167,6 +171,8 @@ class LoggedArtifact:
         safe_dirs: set[str] = {root_str}
         blobs = self._store.blobs
         for path, sha, size, rec_size, rec_mtime in self._file_rows():
+            if not wanted(path):
+                continue
             # Plain strings: at tens of thousands of files, pathlib costs more than the links.
             target = f"{root_str}/{path}"
             parent = os.path.dirname(target)
@@ -185,7 +191,7 @@ class LoggedArtifact:
             if progress is not None:
                 progress(path, size)
         for entry in self.references():
-            if local_path(entry.uri) is None:
+            if local_path(entry.uri) is None or not wanted(entry.path):
                 continue
             target = f"{root_str}/{entry.path}"
             parent = os.path.dirname(target)

@@ -58,6 +58,8 @@ class Run(SQLModel, table=True):
     host: str = _text()
     pid: int = _int()
     pid_started: int | None = _int(nullable=True)
+    group_name: str | None = _text(nullable=True)
+    tags: str = _text(default="[]")
 
 
 class History(SQLModel, table=True):
@@ -136,6 +138,8 @@ class Version(SQLModel, table=True):
     created_at: str = _text()
     created_by: str | None = _text(nullable=True, fk="runs.id")
     deleted_at: str | None = _text(nullable=True)
+    tags: str = _text(default="[]")
+    expires_at: str | None = _text(nullable=True)
 
 
 class Alias(SQLModel, table=True):
@@ -169,6 +173,34 @@ class ReferenceFile(SQLModel, table=True):
     uri: str = _text()
     sha256: str | None = _text(nullable=True)
     size: int | None = _int(nullable=True)
+
+
+class RegistryLink(SQLModel, table=True):
+    """A version linked into a registry collection (W&B's model registry), numbered per collection."""
+
+    __tablename__ = "registry_links"
+    __table_args__ = (
+        UniqueConstraint("registry", "collection", "version_id"),
+        Index("registry_links_by_version", "version_id"),
+    )
+    # "registry" is a reserved attribute of SQLAlchemy's declarative classes.
+    registry_: str = Field(sa_column=Column("registry", Text, primary_key=True, nullable=False), default=None)
+    collection: str = _text(primary_key=True)
+    number: int = _int(primary_key=True)
+    version_id: int = _int(fk="versions.id")
+    created_at: str = _text()
+    created_by: str | None = _text(nullable=True, fk="runs.id")
+
+
+class RegistryAlias(SQLModel, table=True):
+    """An alias inside a registry collection, naming one of its links."""
+
+    __tablename__ = "registry_aliases"
+    __table_args__ = (NO_ROWID,)
+    registry_: str = Field(sa_column=Column("registry", Text, primary_key=True, nullable=False), default=None)
+    collection: str = _text(primary_key=True)
+    alias: str = _text(primary_key=True)
+    number: int = _int()
 
 
 class Consumed(SQLModel, table=True):

@@ -155,13 +155,20 @@ class Subgraph:
         )
 
 
-def _check_start(store: Store, ref: str) -> str:
-    """Resolve ``ref`` with the core's rules, so a bad ref fails with the usual message."""
+def _check_start(store: Store, ref: str) -> tuple[str, str]:
+    """Resolve ``ref`` with the core's rules, so a bad ref fails with the usual message.
+
+    Returns the start node and the ref the SQL walks from: a registry ref
+    (``model-registry/name:alias``) becomes its version's ``project/name:vN``.
+    """
     run_key = parse_run_ref(ref)
     if run_key is not None:
-        return f"run:{store.run(run_key).id}"
-    row = versions.resolve(store.db, parse_ref(ref), allow_deleted=True)
-    return f"version:{row.id}"
+        return f"run:{store.run(run_key).id}", ref
+    parsed = parse_ref(ref)
+    row = versions.resolve(store.db, parsed, allow_deleted=True)
+    if parsed.project is not None and (parsed.project, parsed.name) != (row.project, row.name):
+        ref = f"{row.project}/{row.name}:v{row.number}"
+    return f"version:{row.id}", ref
 
 
 def _depth(depth: int | None) -> int:
@@ -174,7 +181,7 @@ def _depth(depth: int | None) -> int:
 
 def _walk(store: Store, direction: str, ref: str, depth: int | None) -> Subgraph:
     limit = _depth(depth)
-    start = _check_start(store, ref)
+    start, ref = _check_start(store, ref)
     rows = store.db.read(_packaged(direction), {"ref": ref, "depth": limit})
     nodes = [{"kind": kind, "id": id, "label": label, "depth": d} for kind, id, label, d in rows]
     runs = [n["id"] for n in nodes if n["kind"] == "run"]

@@ -6,9 +6,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import ConflictError, NotFoundError
+from .processes import identity, is_alive
 from .values import decode_metric
 
-RUN_COLUMNS = "id, project, name, job_type, state, error, config, notes, started_at, ended_at"
+RUN_COLUMNS = "id, project, name, job_type, state, error, config, notes, started_at, ended_at, group_name, tags"
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,11 @@ class ArtifactFile:
     digest: str | None
     size: int | None
     ref: str | None = None
+
+    @property
+    def name(self) -> str:
+        """W&B's name for the path (``artifact.files()[i].name``)."""
+        return self.path
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,8 @@ class RunInfo:
     notes: str | None
     started_at: str
     ended_at: str | None
+    group: str | None = None
+    tags: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -86,9 +95,86 @@ def run_infos(db, where: str = "", params: tuple = ()) -> list[RunInfo]:
             notes=r[7],
             started_at=r[8],
             ended_at=r[9],
+            group=r[10],
+            tags=tuple(json.loads(r[11])),
         )
         for r in rows
     ]
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """What a resumed run carries on from its row: identity, config, summary, next step."""
+
+    project: str
+    name: str
+    job_type: str | None
+    started_at: str
+    group: str | None
+    tags: list[str]
+    notes: str | None
+    config: dict[str, Any]
+    summary: dict[str, Any]
+    next_step: int
+
+
+def resume_run(db, run_id: str, who: tuple, job_type, notes, group, tags) -> StoredRun:
+    """Mark a stored run running again for this process (W&B's resume); given fields replace stored ones."""
+    with db.write() as con:
+        row = con.execute(
+            "SELECT project, name, job_type, state, started_at, group_name, tags, notes, config, host, pid, "
+            "pid_started FROM runs WHERE id = ?",
+            (run_id,),
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no run with id {run_id!r} to resume: pass resume='allow' to start it")
+        project, name, old_job, state, started_at, old_group, old_tags, old_notes, config, host, pid, started = row
+        if state == "running" and host == identity()[0] and is_alive(pid, started):
+            raise ConflictError(f"run {run_id!r} is still running in process {pid}: finish it before resuming")
+        job_type = job_type if job_type is not None else old_job
+        group = group if group is not None else old_group
+        notes = notes if notes is not None else old_notes
+        tag_list = list(tags) if tags is not None else json.loads(old_tags)
+        con.execute(
+            "UPDATE runs SET state = 'running', error = NULL, ended_at = NULL, host = ?, pid = ?, pid_started = ?, "
+            "job_type = ?, group_name = ?, notes = ?, tags = ? WHERE id = ?",
+            (*who, job_type, group, notes, json.dumps(tag_list), run_id),
+        )
+        step = con.execute("SELECT max(step) FROM history WHERE run_id = ?", (run_id,)).fetchone()[0]
+        summary = {
+            key: decode_metric(value, data)
+            for key, value, data in con.execute("SELECT key, value, data FROM summary WHERE run_id = ?", (run_id,))
+        }
+    return StoredRun(
+        project,
+        name,
+        job_type,
+        started_at,
+        group,
+        tag_list,
+        notes,
+        json.loads(config),
+        summary,
+        0 if step is None else step + 1,
+    )
+
+
+def history_rows(db, run_id: str, keys: list[str] | None = None) -> list[tuple[int, str, Any]]:
+    """(step, key, value) of a run's metric history, by step then key."""
+    rows = db.read("SELECT step, key, value, data FROM history WHERE run_id = ? ORDER BY step, key", (run_id,))
+    wanted = set(keys) if keys else None
+    return [(step, key, decode_metric(v, d)) for step, key, v, d in rows if wanted is None or key in wanted]
+
+
+def run_file_rows(db, run_id: str) -> list[tuple[str, str, int]]:
+    """(path, sha256, size) of every file kept with a run."""
+    return db.read("SELECT path, sha256, size FROM run_files WHERE run_id = ? ORDER BY path", (run_id,))
+
+
+def run_version_ids(db, run_id: str, edge: str) -> list[int]:
+    """Ids of the versions a run produced (``edge='produced'``) or consumed, oldest edge first."""
+    table = {"produced": "produced", "consumed": "consumed"}[edge]
+    return [r[0] for r in db.read(f"SELECT version_id FROM {table} WHERE run_id = ? ORDER BY created_at", (run_id,))]
 
 
 IMPORTED_HOST = "openlineage"  # runs made by import: no local process, never marked crashed

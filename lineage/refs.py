@@ -26,6 +26,34 @@ def check_name(name: object, what: str = "name") -> str:
     return name
 
 
+def check_text(text: object, what: str, lines: bool = False, limit: int = 128) -> str:
+    """Return one line of text (many lines if ``lines``), 1 to ``limit`` characters, else raise."""
+    bad = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]") if lines else _CONTROL_RE
+    if not isinstance(text, str) or not text.strip() or len(text) > limit or bad.search(text):
+        kind = "text" if lines else "one line of text"
+        raise InvalidArgumentError(f"invalid {what} {text!r}: use {kind}, 1 to {limit} characters")
+    return text
+
+
+def check_job_type(job_type: object) -> str:
+    """A run's job type: one line of text (W&B allows spaces, e.g. 'train model')."""
+    return check_text(job_type, "job type")
+
+
+def check_tags(tags: object) -> list[str]:
+    """A list of tags (W&B's run and version tags): each one line, 1 to 64 characters, kept in order."""
+    if tags is None:
+        return []
+    if isinstance(tags, str) or not hasattr(tags, "__iter__"):
+        raise InvalidArgumentError(f"tags must be a list of text, not {type(tags).__name__}")
+    out: list[str] = []
+    for tag in tags:
+        check_text(tag, "tag", limit=64)
+        if tag not in out:
+            out.append(tag)
+    return out
+
+
 def check_type(type_: object) -> str:
     """Artifact types follow the name rules (``dataset``, ``model``, ...)."""
     return check_name(type_, "artifact type")

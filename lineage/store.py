@@ -335,9 +335,14 @@ class Store:
 
     # -- maintenance (lineage/maintenance.py) --------------------------------------------
     def gc(self, dry_run: bool = False):
-        """Free blobs no live version or run file uses; returns the plan (executed unless dry_run)."""
+        """Free blobs no live version or run file uses; returns the plan (executed unless dry_run).
+
+        First deletes the versions whose ttl ran out (W&B's ``artifact.ttl``), unless dry_run.
+        """
         from .maintenance import gc
 
+        if not dry_run:
+            versions.expire_versions(self.db)
         return gc(self, dry_run=dry_run)
 
     def fsck(self, quick: bool = False):

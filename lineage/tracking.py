@@ -7,6 +7,8 @@ One run is active at a time in a process, as in W&B; the module-level helpers in
 from __future__ import annotations
 
 import atexit
+import hashlib
+import json
 import os
 import secrets
 import string
@@ -15,25 +17,27 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from . import versions
-from .artifact import Artifact
+from .compat import RunCompat
 from .config import Config
 from .db import now
-from .errors import InvalidArgumentError, LineageError
-from .logged import LoggedArtifact
+from .errors import ConflictError, InvalidArgumentError, LineageError
 from .media import Image
 from .names import run_name
 from .openlineage import live
 from .processes import identity
-from .refs import check_name, check_path, parse_ref
+from .records import resume_run
+from .refs import check_job_type, check_name, check_path
+from .run_artifacts import RunArtifacts
 from .store import Store, locate
 from .summary import Summary
+from .table import Table, image_cell, image_path, is_dataframe
 from .values import check_keys, clean_object, dump_object, encode_metric
 
 DEFAULT_PROJECT = "uncategorized"
 _stores: dict[Path, Store] = {}
 _active: Run | None = None
 _uncaught: list[BaseException] = []
+_open_runs: set[Run] = set()  # runs of this process not finished yet (finished at exit)
 
 
 def shared_store(dir: str | os.PathLike | None = None) -> Store:
@@ -44,13 +48,21 @@ def shared_store(dir: str | os.PathLike | None = None) -> Store:
     return _stores[path]
 
 
+def _new_id() -> str:
+    return "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(8))
+
+
 def current_store() -> Store:
     """The active run's store, else the default store (where new artifacts write)."""
     return _active.store if _active is not None else shared_store()
 
 
-class Run:
-    """A tracked run (what ``lineage.init`` returns); also a context manager."""
+class Run(RunArtifacts, RunCompat):
+    """A tracked run (what ``lineage.init`` returns); also a context manager.
+
+    ``resume=True`` continues the stored run ``run_id`` (see ``lineage.session.init``):
+    it is running again, its config, summary and step carry on.
+    """
 
     def __init__(
         self,
@@ -60,44 +72,85 @@ class Run:
         config: Mapping[str, Any] | None,
         name: str | None,
         notes: str | None,
+        group: str | None = None,
+        tags: list[str] | tuple[str, ...] | None = None,
+        run_id: str | None = None,
+        resume: bool = False,
+        allow_val_change: bool = False,
     ):
         self.store = store.create()
         self.project = check_name(project, "project")
         if job_type is not None:
-            check_name(job_type, "job type")
+            check_job_type(job_type)
         if name is not None and (not isinstance(name, str) or not name.strip() or "\n" in name):
             raise InvalidArgumentError(f"invalid run name {name!r}: use one line of text")
-        self.job_type = job_type
-        self.id = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(8))
+        self._group: str | None = None
+        self._tags: list[str] = []
+        self._notes: str | None = None
+        self.id = check_name(run_id, "run id") if run_id is not None else _new_id()
+        self.tags = tags
+        self.group = group
+        self.notes = notes
+        self.entity: str | None = None
         self._state = "running"
         self._next_step = 0
+        self._dir: Path | None = None
         config_values = clean_object(config, "config")
         host, pid, started = identity()
-        self.started_at = now()
+        if resume:
+            given_tags = self.tags if tags is not None else None
+            stored = resume_run(self.store.db, self.id, (host, pid, started), job_type, notes, self.group, given_tags)
+            self.project, name, self.job_type, self.started_at = (
+                stored.project,
+                stored.name,
+                stored.job_type,
+                stored.started_at,
+            )
+            self.group, self.tags, self.notes = stored.group, stored.tags, stored.notes
+            self._next_step = stored.next_step
+            config_values = {**stored.config, **config_values}
+            if config:
+                self._write("UPDATE runs SET config = ? WHERE id = ?", (dump_object(config_values), self.id))
+        else:
+            self.job_type = job_type
+            self.started_at = now()
+            name = self._insert(name, job_type, config_values, (host, pid, started))
+        self.name = name
+        self._stored = True  # from here on, setting name, notes, tags or group writes them
+        _open_runs.add(self)
+        self._resumed = resume
+        self.config = Config(self, config_values, allow_val_change=allow_val_change)
+        self.summary = Summary(self)
+        if resume:
+            self.summary._values.update(stored.summary)
+        live.emit(self.store, self.id, end=False)
+
+    def _insert(self, name: str | None, job_type: str | None, config_values: dict, who: tuple) -> str:
         with self.store.db.write() as con:
+            if con.execute("SELECT 1 FROM runs WHERE id = ?", (self.id,)).fetchone() is not None:
+                raise ConflictError(
+                    f"run id {self.id!r} is already in the store: pass resume='allow' to continue it, or another id"
+                )
             if name is None:
                 count = con.execute("SELECT count(*) FROM runs WHERE project = ?", (self.project,)).fetchone()[0]
                 name = run_name(count + 1)
             con.execute(
                 "INSERT INTO runs (id, project, name, job_type, state, config, notes, started_at, host, pid, "
-                "pid_started) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
+                "pid_started, group_name, tags) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     self.id,
                     self.project,
                     name,
                     job_type,
                     dump_object(config_values),
-                    notes,
+                    self.notes,
                     self.started_at,
-                    host,
-                    pid,
-                    started,
+                    *who,
+                    self.group,
+                    json.dumps(self.tags),
                 ),
             )
-        self.name = name
-        self.config = Config(self, config_values)
-        self.summary = Summary(self)
-        live.emit(self.store, self.id, end=False)
+        return name
 
     def __repr__(self) -> str:
         return f"<Run {self.name} ({self.id}) {self.job_type or ''} {self._state}>"
@@ -139,7 +192,11 @@ class Run:
             )
 
     def _media_value(self, key: str, step: int | None, value: Any) -> Any:
-        """Store images as run files and return the JSON that refers to them."""
+        """Store images and tables as run files and return the JSON that refers to them."""
+        if is_dataframe(value):
+            value = Table(dataframe=value)  # W&B logs a DataFrame as a table
+        if isinstance(value, Table):
+            return self._table_value(key, step, value)
         images = (
             value if isinstance(value, (list, tuple)) and value and all(isinstance(v, Image) for v in value) else None
         )
@@ -162,6 +219,29 @@ class Run:
         if isinstance(value, Image):
             return {"_type": "image", **items[0]}
         return {"_type": "images", "items": items}
+
+    def _table_value(self, key: str, step: int | None, table: Table) -> dict[str, Any]:
+        """Keep a table as W&B's ``media/table/<key>_<step>_<digest>.table.json`` (+ its images)."""
+        images: dict[str, Image] = {}
+
+        def keep_image(image: Image) -> dict[str, Any]:
+            path = image_path(image)
+            images[path] = image
+            return image_cell(image, path)
+
+        body = table.to_json_bytes(keep_image)
+        digest = hashlib.sha256(body).hexdigest()
+        path = f"media/table/{key.replace('/', '_')}_{step if step is not None else 'summary'}_{digest[:20]}.table.json"
+        self.store.staging.acquire()
+        try:
+            blobs = self.store.blobs
+            files = [(p, blobs.put_bytes(image.png)) for p, image in images.items()]
+            files.append((path, blobs.put_bytes(body)))
+            self._keep_files(files)
+        finally:
+            self.store.staging.release()
+        return {"_type": "table-file", "path": path, "sha256": digest, "size": len(body), "ncols": table.ncols,
+                "nrows": table.nrows}  # fmt: skip
 
     # -- the W&B calls -----------------------------------------------------------------
     def log(self, data: Mapping[str, Any], step: int | None = None, commit: bool | None = None) -> None:
@@ -218,76 +298,12 @@ class Run:
             self.store.staging.release()
         return [path for path, _ in pairs]
 
-    def log_artifact(
-        self, artifact: Artifact, aliases: list[str] | tuple[str, ...] | str | None = None
-    ) -> LoggedArtifact:
-        """Commit ``artifact`` as a version (or find the identical one) and record the edge."""
-        self._check_running()
-        if not isinstance(artifact, Artifact):
-            raise InvalidArgumentError(f"log_artifact takes an Artifact, not {type(artifact).__name__}")
-        if artifact.logged is not None:
-            raise InvalidArgumentError(f"artifact {artifact.name!r} was already logged: create a new Artifact")
-        clean = versions.clean_aliases(aliases)
-        entries = artifact.manifest()
-        copied = artifact._store is not None and artifact._store.dir != self.store.dir
-        if copied:
-            # Held until the commit, so gc cannot free the copied blobs before a version uses them.
-            self.store.staging.acquire()
-        try:
-            if copied:
-                entries = self._copy_blobs(artifact._store, entries)
-            self.store.blobs.sync()  # blobs durable before the version becomes visible
-            new = versions.NewVersion(
-                project=self.project,
-                name=artifact.base_name,
-                type=artifact.type,
-                description=artifact.description,
-                metadata=dump_object(clean_object(artifact.metadata, "artifact metadata")),
-                digest=artifact.digest,
-                files=[(p, b.sha256, b.size, b.mtime_ns) for p, b in sorted(entries.items())],
-                aliases=clean,
-                references=tuple((r.path, r.uri, r.sha256, r.size) for _, r in sorted(artifact.references().items())),
-            )
-            version_id = versions.commit(self.store.db, self.id, new)
-        finally:
-            if copied:
-                self.store.staging.release()
-        logged = LoggedArtifact(self.store, versions.version_row(self.store.db, version_id))
-        artifact._logged_as(logged)
-        return logged
-
-    def _copy_blobs(self, source: Store, entries: dict) -> dict:
-        self.store.staging.acquire()
-        try:
-            return {path: self.store.blobs.put_file(source.blobs.check(b.sha256)) for path, b in entries.items()}
-        finally:
-            self.store.staging.release()
-
-    def use_artifact(
-        self, artifact_or_name: str | Artifact | LoggedArtifact, type: str | None = None
-    ) -> LoggedArtifact:
-        """Resolve a ref (bare name = this project's ``:latest``) and record the consume edge."""
-        self._check_running()
-        if isinstance(artifact_or_name, Artifact):
-            if artifact_or_name.logged is None:
-                raise InvalidArgumentError(f"artifact {artifact_or_name.name!r} is not logged yet: log it first")
-            artifact_or_name = artifact_or_name.logged
-        if isinstance(artifact_or_name, LoggedArtifact):
-            row = versions.version_row(self.store.db, artifact_or_name.id)
-            self.store.check_live(row)
-        else:
-            row = versions.resolve(self.store.db, parse_ref(artifact_or_name, self.project))
-        if type is not None and row.type != type:
-            raise InvalidArgumentError(f"{row.name}:v{row.number} has type {row.type!r}, not {type!r}")
-        self._write(
-            "INSERT OR IGNORE INTO consumed (run_id, version_id, created_at) VALUES (?, ?, ?)", (self.id, row.id, now())
-        )
-        return LoggedArtifact(self.store, row)
-
     def finish(self, exit_code: int | None = None, error: str | None = None) -> None:
         """End the run: ``finished``, or ``failed`` with a non-zero exit code or an error."""
         global _active
+        _open_runs.discard(self)
         if self._state == "running":
+            self._keep_dir()
             failed = bool(exit_code) or error is not None
             self._state = "failed" if failed else "finished"
             if failed and error is None:
@@ -311,34 +327,6 @@ class Run:
         else:
             self.finish()
         return False
-
-
-def init(
-    project: str | None = None,
-    job_type: str | None = None,
-    config: Mapping[str, Any] | None = None,
-    name: str | None = None,
-    dir: str | os.PathLike | None = None,
-    entity: str | None = None,
-    notes: str | None = None,
-) -> Run:
-    """Start a run and make it the active one (finishing any run still active).
-
-    ``dir`` is the store folder; ``entity`` is accepted for W&B scripts and ignored.
-
-    >>> with init(project="mnist", job_type="train", config={"epochs": 5}) as run:  # doctest: +SKIP
-    ...     run.log({"loss": 0.1})
-    """
-    global _active
-    if _active is not None:
-        _active.finish()
-    if config is not None and not isinstance(config, Mapping):
-        config = dict(vars(config)) if hasattr(config, "__dict__") else config
-    run = Run(shared_store(dir), project or DEFAULT_PROJECT, job_type, config, name, notes)
-    _active = run
-    _publish(run)
-    _install_exit_hooks()
-    return run
 
 
 def active_run() -> Run:
@@ -390,9 +378,10 @@ def _install_exit_hooks() -> None:
 
 
 def _finish_at_exit() -> None:
-    if _active is not None:
+    # The active run, then any left running by init(reinit="create_new"), as W&B finishes them all.
+    for run in [r for r in (_active, *_open_runs) if r is not None]:
         if _uncaught:
             exc = _uncaught[-1]
-            _active.finish(error=" ".join(f"{type(exc).__name__}: {exc}".split()))
+            run.finish(error=" ".join(f"{type(exc).__name__}: {exc}".split()))
         else:
-            _active.finish()
+            run.finish()

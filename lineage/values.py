@@ -43,15 +43,28 @@ def _clean_json(value: Any, where: str) -> Any:
     if isinstance(value, Mapping):
         out = {}
         for key, item in value.items():
-            if not isinstance(key, str):
-                raise InvalidArgumentError(f"{where} has a non-text key {key!r}: JSON object keys must be text")
-            out[key] = _clean_json(item, f"{where}[{key!r}]")
+            text = _json_key(key, where)
+            if text in out:
+                raise InvalidArgumentError(f"{where} has two keys that are both {text!r} as JSON: keep one")
+            out[text] = _clean_json(item, f"{where}[{key!r}]")
         return out
     if isinstance(value, (list, tuple)):
         return [_clean_json(item, f"{where}[{i}]") for i, item in enumerate(value)]
     raise InvalidArgumentError(
         f"{where} holds a {type(value).__name__}, which JSON cannot hold: use numbers, text, lists or dicts"
     )
+
+
+def _json_key(key: Any, where: str) -> str:
+    """A key as JSON writes it (W&B's metadata takes int keys): 1 -> "1"; others are refused."""
+    key = to_python(key)
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool) or key is None:
+        return json.dumps(key)
+    if isinstance(key, int) or (isinstance(key, float) and math.isfinite(key)):
+        return json.dumps(key)
+    raise InvalidArgumentError(f"{where} has a non-text key {key!r}: JSON object keys must be text or numbers")
 
 
 def clean_object(value: Any, what: str) -> dict[str, Any]:

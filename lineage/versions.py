@@ -6,12 +6,16 @@ numbers are assigned atomically: two processes logging the same artifact get v0 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from .db import Database, now
 from .errors import ConflictError, InvalidArgumentError, NotFoundError
 from .refs import LATEST, Ref, check_alias
+
+STAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # how db.now() writes times
 
 VERSION_COLUMNS = (
     "v.id, a.id, a.project, a.name, a.type, v.number, v.digest, v.size, v.file_count, "
@@ -64,8 +68,22 @@ def find_artifact(db: Database, name: str, project: str | None) -> tuple[int, st
 
 
 def resolve(db: Database, ref: Ref, allow_deleted: bool = False) -> VersionRow:
-    """The version a ref names, or a NotFoundError saying what exists instead."""
-    artifact_id, project, _ = find_artifact(db, ref.name, ref.project)
+    """The version a ref names, or a NotFoundError saying what exists instead.
+
+    ``registry/collection:alias`` refs resolve through the model registry (lineage/registry.py).
+    """
+    try:
+        artifact_id, project, _ = find_artifact(db, ref.name, ref.project)
+    except NotFoundError:
+        from .registry import resolve_link
+
+        linked = resolve_link(db, ref)
+        if linked is None:
+            raise
+        version = version_row(db, linked)
+        if version.deleted_at is not None and not allow_deleted:
+            raise NotFoundError(f"{ref} links {version.project}/{version.name}:v{version.number}, deleted") from None
+        return version
     number = ref.version_number
     if number is not None:
         row = db.read_one(
@@ -109,6 +127,8 @@ class NewVersion:
     files: list[tuple[str, str, int, int]]  # path, sha256, size, blob mtime_ns
     aliases: tuple[str, ...]
     references: tuple[tuple[str, str, str | None, int | None], ...] = ()  # path, uri, sha256, size
+    tags: tuple[str, ...] = ()
+    ttl_seconds: float | None = None  # W&B's ttl: the version expires this long after it is created
 
 
 def clean_aliases(aliases) -> tuple[str, ...]:
@@ -158,6 +178,8 @@ def commit_in(con: sqlite3.Connection, run_id: str | None, new: NewVersion) -> i
     if same is not None and run_id is None:
         return same[0]
     version_id = same[0] if same is not None else _insert_version(con, artifact_id, run_id, new, stamp)
+    if same is not None and new.tags:
+        _merge_tags(con, version_id, new.tags)
     if run_id is not None:
         con.execute(
             "INSERT OR IGNORE INTO produced (run_id, version_id, created_at) VALUES (?, ?, ?)",
@@ -174,7 +196,7 @@ def _insert_version(con: sqlite3.Connection, artifact_id: int, run_id: str | Non
     ).fetchone()[0]
     version_id = con.execute(
         "INSERT INTO versions (artifact_id, number, digest, size, file_count, description, metadata, "
-        "created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "created_at, created_by, tags, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             artifact_id,
             number,
@@ -185,6 +207,8 @@ def _insert_version(con: sqlite3.Connection, artifact_id: int, run_id: str | Non
             new.metadata,
             stamp,
             run_id,
+            json.dumps(list(new.tags)),
+            None if new.ttl_seconds is None else expiry(stamp, new.ttl_seconds),
         ),
     ).lastrowid
     con.executemany(
@@ -208,6 +232,77 @@ def reference_rows(db: Database, version_id: int) -> list[tuple[str, str, str | 
     return db.read(
         "SELECT path, uri, sha256, size FROM reference_files WHERE version_id = ? ORDER BY path", (version_id,)
     )
+
+
+def expiry(created_at: str, ttl_seconds: float) -> str:
+    """The stored time ``ttl_seconds`` after ``created_at`` (both ISO 8601 UTC text)."""
+    start = datetime.strptime(created_at, STAMP_FORMAT).replace(tzinfo=UTC)
+    return (start + timedelta(seconds=ttl_seconds)).strftime(STAMP_FORMAT)
+
+
+def _merge_tags(con: sqlite3.Connection, version_id: int, tags: tuple[str, ...]) -> None:
+    old = json.loads(con.execute("SELECT tags FROM versions WHERE id = ?", (version_id,)).fetchone()[0])
+    merged = old + [t for t in tags if t not in old]
+    con.execute("UPDATE versions SET tags = ? WHERE id = ?", (json.dumps(merged), version_id))
+
+
+@dataclass(frozen=True)
+class VersionEdit:
+    """What ``artifact.save()`` changes on a logged version (None: unchanged)."""
+
+    description: str | None = None
+    metadata: str | None = None
+    tags: list[str] | None = None
+    expires_at: str | None = None
+    set_expiry: bool = False
+    add_aliases: tuple[str, ...] = ()
+    remove_aliases: tuple[str, ...] = ()
+    clear_description: bool = False
+
+
+def edit_version(db: Database, version_id: int, edit: VersionEdit) -> None:
+    """Apply a logged version's edits (aliases, description, metadata, tags, ttl) in one transaction."""
+    with db.write() as con:
+        row = con.execute("SELECT artifact_id, deleted_at FROM versions WHERE id = ?", (version_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no version with id {version_id}")
+        if row[1] is not None:
+            raise NotFoundError(f"version {version_id} was deleted on {row[1]}: it cannot be edited")
+        if edit.description is not None or edit.clear_description:
+            con.execute("UPDATE versions SET description = ? WHERE id = ?", (edit.description, version_id))
+        if edit.metadata is not None:
+            con.execute("UPDATE versions SET metadata = ? WHERE id = ?", (edit.metadata, version_id))
+        if edit.tags is not None:
+            con.execute("UPDATE versions SET tags = ? WHERE id = ?", (json.dumps(edit.tags), version_id))
+        if edit.set_expiry:
+            con.execute("UPDATE versions SET expires_at = ? WHERE id = ?", (edit.expires_at, version_id))
+        for alias in edit.add_aliases:
+            _point_alias(con, row[0], alias, version_id)
+        for alias in edit.remove_aliases:
+            con.execute(
+                "DELETE FROM aliases WHERE artifact_id = ? AND alias = ? AND version_id = ?",
+                (row[0], alias, version_id),
+            )
+
+
+def version_extras(db: Database, version_id: int) -> tuple[list[str], str | None]:
+    """(tags, expires_at) of a version."""
+    row = db.read_one("SELECT tags, expires_at FROM versions WHERE id = ?", (version_id,))
+    return (json.loads(row[0]), row[1]) if row is not None else ([], None)
+
+
+def expire_versions(db: Database) -> list[VersionRow]:
+    """Delete every live version whose ttl ran out (with its aliases): what gc does first."""
+    stamp = now()
+    rows = db.read(
+        f"SELECT {VERSION_COLUMNS} {FROM_VERSIONS} WHERE v.deleted_at IS NULL AND v.expires_at IS NOT NULL "
+        "AND v.expires_at <= ? ORDER BY v.id",
+        (stamp,),
+    )
+    expired = [VersionRow(*r) for r in rows]
+    for version in expired:
+        delete_version(db, Ref(name=version.name, selector=f"v{version.number}", project=version.project), True)
+    return expired
 
 
 def _point_alias(con: sqlite3.Connection, artifact_id: int, alias: str, version_id: int) -> None:

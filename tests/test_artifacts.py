@@ -132,7 +132,7 @@ def test_links_out_of_an_added_folder_are_refused(store_dir, tmp_path):
         art = lineage.Artifact("bundle", type="dataset")
         with pytest.raises(lineage.InvalidArgumentError, match="points out of the added folder"):
             art.add_dir(src)
-        assert art.manifest() == {}
+        assert art.manifest.entries == {}
 
 
 def test_content_is_captured_when_added_and_never_hard_linked(store_dir, tmp_path):
@@ -172,7 +172,7 @@ def test_remove_a_file_or_a_folder_prefix(store_dir):
             with art.new_file(path) as f:
                 f.write(path)
         art.remove("a")
-        assert list(art.manifest()) == ["b"]
+        assert list(art.manifest.entries) == ["b"]
         with pytest.raises(FileNotFoundError):
             art.remove("a")
         with art.new_file("a", mode="w") as f:  # 'a' is no longer a folder
@@ -201,7 +201,7 @@ def test_a_failed_new_file_block_adds_nothing_and_leaves_no_temp(store_dir):
         with pytest.raises(RuntimeError), art.new_file("x.bin", mode="wb") as f:
             f.write(b"partial")
             raise RuntimeError("boom")
-        assert art.manifest() == {}
+        assert art.manifest.entries == {}
     assert not list((store_dir / "blobs").rglob("*.tmp-*"))
 
 

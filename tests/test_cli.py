@@ -26,6 +26,7 @@ VERBS = sorted(cli.commands)
 SPEC_VERBS = [
     *("init", "status", "runs", "artifacts", "versions", "show", "files", "ancestry", "impact", "graph"),
     *("download", "verify", "alias", "unalias", "sql", "export", "delete", "gc", "fsck", "report"),
+    "registry",  # SPEC section 12 (issue 11): the offline model registry
 ]
 BAD_REF = "no-such-artifact:v0"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -40,8 +41,10 @@ def log(store_dir, build, name="refs", project="p") -> lineage.LoggedArtifact:
 
 def test_file_reference_records_digest_and_size_and_stores_no_blob(store_dir, source, tmp_path):
     uri = (source / "train.csv").as_uri()
-    logged = log(store_dir, lambda a: a.add_reference(uri))
     sha = hashlib.sha256(b"a,b\n1,2\n").hexdigest()
+    (entry,) = lineage.Artifact("x", type="dataset").add_reference(uri)  # W&B returns the entries added
+    assert (entry.path, entry.ref, entry.digest, entry.size) == ("train.csv", uri, sha, 8)
+    logged = log(store_dir, lambda a: a.add_reference(uri))
     assert logged.files() == [lineage.ArtifactFile("train.csv", sha, 8, uri)]
     assert logged.size == 8
     assert blob_count(store_dir) == 0
@@ -171,3 +174,21 @@ def test_a_manifest_without_references_keeps_the_spec_digest(stored, referenced)
     refs = [ReferenceEntry(p, uri) for p, uri in referenced.items() if p not in stored]
     if refs:
         assert manifest_digest(stored, refs) != spec.hexdigest()
+
+
+def test_fsck_names_a_reference_row_changed_behind_the_stores_back(store_dir):
+    log(store_dir, lambda a: a.add_reference("s3://bucket/k", checksum=False))
+    con = sqlite3.connect(store_dir / "lineage.db")
+    with con:
+        con.execute("UPDATE reference_files SET uri = 's3://bucket/other'")
+    con.close()
+    problems = lineage.Store(store_dir).fsck().problems
+    assert [p.kind for p in problems] == ["version"] and "refs:v0" in problems[0].message
+
+
+def test_a_folder_reference_without_checksum_is_one_entry_copied_whole(store_dir, source, tmp_path):
+    logged = log(store_dir, lambda a: a.add_reference(source.as_uri(), name="raw", checksum=False))
+    assert logged.files() == [lineage.ArtifactFile("raw", None, None, source.as_uri())]
+    out = Path(logged.download(tmp_path / "out"))
+    assert (out / "raw" / "sub" / "labels.txt").read_bytes() == b"0 1 2\n"
+    logged.verify(out)  # files under a reference recorded by URI only are not extra

@@ -112,19 +112,19 @@ def test_older_store_is_migrated_forward_in_one_transaction(tmp_path, monkeypatc
     lineage.Store(tmp_path / "s").create().close()
     monkeypatch.setattr(dbmod, "SCHEMA_VERSION", old + 1)
 
-    monkeypatch.setitem(dbmod.MIGRATIONS, old, "ALTER TABLE runs ADD COLUMN tags TEXT;\nSELECT no_such_fn();")
+    monkeypatch.setitem(dbmod.MIGRATIONS, old, "ALTER TABLE runs ADD COLUMN probe TEXT;\nSELECT no_such_fn();")
     with pytest.raises(lineage.SchemaVersionError, match="left unchanged"):
         lineage.Store(tmp_path / "s").runs()
     con = sqlite3.connect(tmp_path / "s" / "lineage.db")
     assert con.execute("PRAGMA user_version").fetchone()[0] == old
-    assert "tags" not in [r[1] for r in con.execute("PRAGMA table_info(runs)")]
+    assert "probe" not in [r[1] for r in con.execute("PRAGMA table_info(runs)")]
     con.close()
 
-    monkeypatch.setitem(dbmod.MIGRATIONS, old, "ALTER TABLE runs ADD COLUMN tags TEXT;")
+    monkeypatch.setitem(dbmod.MIGRATIONS, old, "ALTER TABLE runs ADD COLUMN probe TEXT;")
     assert lineage.Store(tmp_path / "s").runs() == []
     con = sqlite3.connect(tmp_path / "s" / "lineage.db")
     assert con.execute("PRAGMA user_version").fetchone()[0] == old + 1
-    assert "tags" in [r[1] for r in con.execute("PRAGMA table_info(runs)")]
+    assert "probe" in [r[1] for r in con.execute("PRAGMA table_info(runs)")]
     con.close()
 
 

@@ -51,8 +51,11 @@ def test_clean_object_nan_becomes_null_and_infinity_is_refused():
     assert clean_object({"a": [float("nan")]}, "metadata") == {"a": [None]}
     with pytest.raises(InvalidArgumentError, match=r"metadata\['a'\]\[0\] holds an infinite number"):
         clean_object({"a": [float("-inf")]}, "metadata")
+    assert clean_object({1: 2, 2.5: {True: None}}, "metadata") == {"1": 2, "2.5": {"true": None}}  # as JSON writes
     with pytest.raises(InvalidArgumentError, match="non-text key"):
-        clean_object({1: 2}, "metadata")
+        clean_object({(1, 2): 2}, "metadata")
+    with pytest.raises(InvalidArgumentError, match="two keys"):
+        clean_object({1: 2, "1": 3}, "metadata")
     with pytest.raises(InvalidArgumentError, match="must be a JSON object"):
         clean_object("text", "metadata")
     with pytest.raises(InvalidArgumentError, match="holds a set"):

@@ -14,7 +14,7 @@ import sys
 import click
 
 from ..errors import LineageError
-from . import browse, edit, explore, transfer, upkeep  # noqa: F401 - each module registers its verbs
+from . import browse, edit, explore, registry, transfer, upkeep  # noqa: F401 - each module registers its verbs
 from .app import cli
 
 __all__ = ["cli", "main", "run"]

@@ -230,6 +230,7 @@ def _version_details(store, ref: str) -> dict[str, Any]:
         "file_count": store.db.read_one("SELECT file_count FROM versions WHERE id = ?", (art.id,))[0],
         "logged_by": logged_by.label if logged_by else None,
         "used_by": [r.label for r in art.used_by()],
+        "linked": [link.ref + (f" ({', '.join(link.aliases)})" if link.aliases else "") for link in art.linked()],
     }
 
 
@@ -268,6 +269,7 @@ def show(handle: StoreHandle, ref: str, as_json: bool) -> None:
             ("deleted", "yes" if details["deleted"] else "no"),
             ("logged_by", details["logged_by"]),
             ("used_by", ", ".join(details["used_by"])),
+            ("linked", ", ".join(details["linked"])),
         ]
     print_fields(fields)
 

@@ -55,6 +55,14 @@ def write_report(store, out_dir: str | os.PathLike = DEFAULT_DIR, ref: str | Non
     for sub in ("runs", "versions", "artifacts", "media"):
         (out / sub).mkdir()
 
+    def blob(sha256: str) -> bytes | None:
+        if not _SHA_RE.fullmatch(sha256 or ""):
+            return None
+        try:
+            return Path(store.blobs.check(sha256)).read_bytes()
+        except (LineageError, OSError):
+            return None
+
     def media(sha256: str) -> str | None:
         if not _SHA_RE.fullmatch(sha256 or ""):
             return None
@@ -69,7 +77,7 @@ def write_report(store, out_dir: str | os.PathLike = DEFAULT_DIR, ref: str | Non
     runs = [(key, data.graph.nodes[key]["id"]) for key in data.runs()]
     jobs = ((f"run-{run_id}", charts.numeric_series(data.history.get(run_id, []))) for _, run_id in runs)
     for (key, run_id), chart in zip(runs, charts.render_many(jobs), strict=True):
-        _write(out / "runs" / f"{model.slug(run_id)}.html", run_page(data, key, chart, media))
+        _write(out / "runs" / f"{model.slug(run_id)}.html", run_page(data, key, chart, media, blob))
     for art in data.artifacts:
         _write(out / "artifacts" / f"{model.slug(art.id)}.html", artifact_page(data, art))
         for key in art.versions:

@@ -51,6 +51,7 @@ class ReportData:
     files: dict[int, list[tuple[str, int, str]]]
     history: dict[str, list[tuple[int, str, float | None, str | None]]]
     run_files: dict[str, list[tuple[str, int, str]]]
+    links: dict[int, list[str]] = field(default_factory=dict)  # version id -> registry links with aliases
 
     def runs(self) -> list[str]:
         """Run keys, oldest first."""
@@ -109,7 +110,12 @@ def load(store) -> ReportData:
         "SELECT run_id, path, size, sha256 FROM run_files ORDER BY run_id, path"
     ):
         run_files[run_id].append((path, size, sha256))
-    return ReportData(str(store.dir), graph, types, list(artifacts.values()), files, history, run_files)
+    from ..registry import links as registry_links
+
+    links: dict[int, list[str]] = defaultdict(list)
+    for link in registry_links(store.db):
+        links[link.version_id].append(link.ref + (f" ({', '.join(link.aliases)})" if link.aliases else ""))
+    return ReportData(str(store.dir), graph, types, list(artifacts.values()), files, history, run_files, dict(links))
 
 
 @dataclass

@@ -140,12 +140,18 @@ def artifact_page(data: ReportData, art: ArtifactEntry) -> str:
     return page(art.name, "../", body)
 
 
-def run_page(data: ReportData, key: str, chart: str | None, media: Callable[[str], str | None]) -> str:
+def run_page(
+    data: ReportData,
+    key: str,
+    chart: str | None,
+    media: Callable[[str], str | None],
+    blob: Callable[[str], bytes | None] | None = None,
+) -> str:
     """A run: config, summary, charts of its metric history, images, files, inputs and outputs.
 
     ``chart`` is the SVG of its metric history (``charts.history_svg``); ``media(sha256)``
     copies a blob into the report and returns its path from the report root (None when
-    the blob is gone).
+    the blob is gone); ``blob(sha256)`` reads a kept file (tables logged as W&B's table files).
     """
     a = data.graph.nodes[key]
     history = data.history.get(a["id"], [])
@@ -173,7 +179,7 @@ def run_page(data: ReportData, key: str, chart: str | None, media: Callable[[str
     else:
         parts.append('<p class="empty">No metric history.</p>')
     parts.append("<h2>Images</h2>" + _images(history, a["summary"], media))
-    tables = _tables(history, a["summary"])
+    tables = _tables(history, a["summary"], blob)
     if tables:
         parts.append("<h2>Tables</h2>" + tables)
     files = data.run_files.get(a["id"], [])
@@ -243,17 +249,33 @@ def _images(history: list, summary: dict, media: Callable[[str], str | None]) ->
     return "".join(out)
 
 
-def _tables(history: list, summary: dict) -> str:
-    """Logged tables (``{"_type": "table", "columns", "data"}``), the last logged per key."""
+def _tables(history: list, summary: dict, blob: Callable[[str], bytes | None] | None = None) -> str:
+    """Logged tables (``{"_type": "table", "columns", "data"}``, or a W&B table file), the last per key."""
+
+    def as_table(value: object) -> dict | None:
+        if not isinstance(value, dict):
+            return None
+        if value.get("_type") == "table":
+            return value
+        if value.get("_type") == "table-file" and blob is not None:
+            body = blob(str(value.get("sha256", "")))
+            try:
+                loaded = json.loads(body) if body is not None else None
+            except ValueError:
+                return None
+            return loaded if isinstance(loaded, dict) and loaded.get("_type") == "table" else None
+        return None
+
     latest: dict[str, dict] = {}
     for _step, key, _value, raw in history:
-        if raw and '"table"' in raw:
-            value = json.loads(raw)
-            if isinstance(value, dict) and value.get("_type") == "table":
-                latest[key] = value
+        if raw and '"table' in raw:
+            found = as_table(json.loads(raw))
+            if found is not None:
+                latest[key] = found
     for key, value in summary.items():
-        if key not in latest and isinstance(value, dict) and value.get("_type") == "table":
-            latest[key] = value
+        found = as_table(value) if key not in latest else None
+        if found is not None:
+            latest[key] = found
     out = []
     for key in sorted(latest):
         columns = [e(c) for c in latest[key].get("columns", [])]
@@ -279,7 +301,9 @@ def version_page(data: ReportData, key: str, artifact: ArtifactEntry) -> str:
         '<table class="kv">'
         f"<tr><th>label</th><td><code>{e(a['label'])}</code></td></tr>"
         f'<tr><th>digest</th><td><code class="digest">{e(a["digest"])}</code></td></tr>'
-        f"<tr><th>size</th><td>{e(fmt_size(a['size']))} in {a['file_count']} files</td></tr></table>",
+        f"<tr><th>size</th><td>{e(fmt_size(a['size']))} in {a['file_count']} files</td></tr>"
+        + "".join(f"<tr><th>linked</th><td><code>{e(x)}</code></td></tr>" for x in data.links.get(a["id"], []))
+        + "</table>",
         "<h2>Description</h2>"
         + (f'<p class="description">{e(a["description"])}</p>' if a["description"] else '<p class="empty">None.</p>'),
         "<h2>Metadata</h2>" + kv_table(a["metadata"], "No metadata."),

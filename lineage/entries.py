@@ -1,0 +1,80 @@
+"""Manifest entries with W&B's names: ``artifact.manifest.entries``, ``get_entry``, ``get_path``.
+
+An entry is one path of a version (or of a draft artifact): ``path``, ``digest`` (the
+content's SHA-256 hex; W&B's is an MD5 in base64, lineage's manifest uses SHA-256),
+``size``, ``ref`` (the URI of a reference entry, else None), ``birth_artifact_id``,
+``extra``, ``local_path``; ``download(root=None)`` materialises just that file and
+returns its path, ``ref_url()`` / ``ref_target()`` name a reference.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import InvalidArgumentError, PathNotFoundError
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    """One entry of an artifact's manifest (W&B's ``ArtifactManifestEntry``)."""
+
+    path: str
+    digest: str | None
+    size: int | None
+    ref: str | None = None
+    birth_artifact_id: str | None = None
+    local_path: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    _artifact: Any = field(default=None, repr=False, hash=False, compare=False)
+
+    @property
+    def name(self) -> str:
+        return self.path
+
+    def download(self, root: str | os.PathLike | None = None, skip_cache: bool | None = None) -> str:
+        """Download this entry alone (under the artifact's download folder, else ``root``); returns its path."""
+        artifact = self._artifact
+        if artifact is None or not hasattr(artifact, "download"):
+            raise InvalidArgumentError(f"entry {self.path!r} belongs to an artifact not logged yet: log it first")
+        folder = artifact.download(root, _paths=frozenset([self.path]))
+        target = os.path.join(folder, self.path)
+        if not os.path.exists(target):
+            raise PathNotFoundError(f"entry {self.path!r} is a reference to {self.ref} that cannot be fetched offline")
+        return target
+
+    def ref_url(self) -> str:
+        """The URI of a reference entry (W&B's ``ref_url``)."""
+        if self.ref is None:
+            raise InvalidArgumentError(f"entry {self.path!r} is stored in the artifact, not a reference")
+        return self.ref
+
+    def ref_target(self) -> str:
+        """The reference target (the URI, as W&B returns for non-file references)."""
+        return self.ref_url()
+
+
+class Manifest:
+    """An artifact's manifest (W&B's ``artifact.manifest``): ``entries`` by path."""
+
+    def __init__(self, entries: dict[str, ManifestEntry]):
+        self.entries = entries
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __repr__(self) -> str:
+        return f"<Manifest {len(self.entries)} entries>"
+
+    def get_entry_by_path(self, path: str) -> ManifestEntry | None:
+        return self.entries.get(path)
+
+
+def find_entry(manifest: Manifest, name: str, where: str) -> ManifestEntry:
+    """``get_entry``: the entry at ``name``, or a clear error listing a few that exist."""
+    entry = manifest.entries.get(str(name))
+    if entry is None:
+        have = ", ".join(sorted(manifest.entries)[:5]) or "none"
+        raise PathNotFoundError(f"no entry {str(name)!r} in {where} (entries: {have})")
+    return entry

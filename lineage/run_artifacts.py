@@ -1,0 +1,183 @@
+"""The artifact half of a run: ``log_artifact``, ``use_artifact`` (mixed into ``Run``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import registry, versions
+from .artifact import Artifact
+from .db import now
+from .errors import InvalidArgumentError, PathNotFoundError
+from .logged import LoggedArtifact
+from .references import URI_RE, default_name
+from .refs import check_tags, parse_ref
+from .values import clean_object, dump_object
+
+if TYPE_CHECKING:
+    from .store import Store
+
+
+class RunArtifacts:
+    """``log_artifact`` / ``use_artifact`` of a run; expects ``store``, ``id``, ``project``."""
+
+    store: Store
+    id: str
+    project: str
+
+    def log_artifact(
+        self,
+        artifact_or_path: Artifact | str | os.PathLike,
+        name: str | None = None,
+        type: str | None = None,
+        aliases: list[str] | tuple[str, ...] | str | None = None,
+        tags: list[str] | None = None,
+    ) -> LoggedArtifact:
+        """Commit an artifact as a version (or find the identical one) and record the edge.
+
+        As in W&B, a path (file or folder) makes the artifact: named ``name``, else
+        ``run-<run id>-<basename>``; of type ``type``, else ``unspecified``.
+        """
+        self._check_running()
+        if isinstance(name, (list, tuple)) and aliases is None:
+            name, aliases = None, name  # lineage's older log_artifact(artifact, aliases) order
+        artifact = artifact_or_path
+        if isinstance(artifact, (str, os.PathLike)):
+            artifact = self._artifact_of_path(artifact if isinstance(artifact, str) else Path(artifact), name, type)
+        if not isinstance(artifact, Artifact):
+            raise InvalidArgumentError(f"log_artifact takes an Artifact or a path, not {_type_name(artifact)}")
+        if artifact.logged is not None:
+            raise InvalidArgumentError(f"artifact {artifact.name!r} was already logged: create a new Artifact")
+        version_tags = tuple(check_tags([*artifact.tags, *(tags or [])]))
+        if artifact.logged is not None:
+            raise InvalidArgumentError(f"artifact {artifact.name!r} was already logged: create a new Artifact")
+        clean = versions.clean_aliases(aliases)
+        entries = dict(artifact._entries)
+        copied = artifact._store is not None and artifact._store.dir != self.store.dir
+        if copied:
+            # Held until the commit, so gc cannot free the copied blobs before a version uses them.
+            self.store.staging.acquire()
+        try:
+            if copied:
+                entries = self._copy_blobs(artifact._store, entries)
+            self.store.blobs.sync()  # blobs durable before the version becomes visible
+            new = versions.NewVersion(
+                project=self.project,
+                name=artifact.base_name,
+                type=artifact.type,
+                description=artifact.description,
+                metadata=dump_object(clean_object(artifact.metadata, "artifact metadata")),
+                digest=artifact.digest,
+                files=[(p, b.sha256, b.size, b.mtime_ns) for p, b in sorted(entries.items())],
+                aliases=clean,
+                references=tuple((r.path, r.uri, r.sha256, r.size) for _, r in sorted(artifact.references().items())),
+                tags=version_tags,
+                ttl_seconds=None if artifact.ttl is None else artifact.ttl.total_seconds(),
+            )
+            version_id = versions.commit(self.store.db, self.id, new)
+        finally:
+            if copied:
+                self.store.staging.release()
+        logged = LoggedArtifact(self.store, versions.version_row(self.store.db, version_id))
+        artifact._logged_as(logged)
+        return logged
+
+    # -- the model registry (lineage/registry.py) ----------------------------------------
+    def link_artifact(
+        self, artifact: Artifact | LoggedArtifact, target_path: str, aliases: list[str] | None = None
+    ) -> LoggedArtifact:
+        """Link a version into a registry collection (``model-registry/<name>``), as W&B does.
+
+        An artifact not logged yet is logged first. Returns the linked version.
+        """
+        self._check_running()
+        if isinstance(artifact, Artifact):
+            if artifact.logged is None:
+                self.log_artifact(artifact)
+            artifact = artifact.logged
+        if not isinstance(artifact, LoggedArtifact):
+            raise InvalidArgumentError(f"link_artifact takes an Artifact, not {_type_name(artifact)}")
+        registry.link(self.store.db, artifact.id, target_path, versions.clean_aliases(aliases), self.id)
+        return artifact
+
+    def log_model(
+        self, path: str | os.PathLike, name: str | None = None, aliases: list[str] | None = None
+    ) -> LoggedArtifact:
+        """Log a model file or folder as an artifact of type ``model`` (W&B's ``log_model``)."""
+        return self.log_artifact(path, name=name, type="model", aliases=aliases)
+
+    def link_model(
+        self,
+        path: str | os.PathLike,
+        registered_model_name: str,
+        name: str | None = None,
+        aliases: list[str] | None = None,
+    ) -> LoggedArtifact:
+        """Log a model and link it to ``model-registry/<registered_model_name>`` (W&B's ``link_model``)."""
+        model = self.log_model(path, name=name)
+        return self.link_artifact(model, f"{registry.DEFAULT_REGISTRY}/{registered_model_name}", aliases=aliases)
+
+    def use_model(self, name: str) -> str:
+        """Use a model artifact (also through the registry) and download it; returns its folder."""
+        model = self.use_artifact(name)
+        if "model" not in model.type:
+            raise InvalidArgumentError(f"{model.qualified_name} has type {model.type!r}: use_model takes a model")
+        return model.download()
+
+    def _artifact_of_path(self, path: Path | str, name: str | None, type: str | None) -> Artifact:
+        if isinstance(path, str) and URI_RE.fullmatch(path):
+            base = "".join(c if c.isalnum() or c in "_.-" else "_" for c in default_name(path)) or "ref"
+            artifact = Artifact(name or f"run-{self.id}-{base}", type or "unspecified")
+            artifact.add_reference(path)  # W&B logs an s3://... (or file://...) path as a reference
+            return artifact
+        path = Path(path)
+        if not path.exists():
+            raise PathNotFoundError(f"no file or folder at {str(path)!r} to log as an artifact")
+        base = "".join(c if c.isalnum() or c in "_.-" else "_" for c in path.resolve().name) or "root"
+        artifact = Artifact(name or f"run-{self.id}-{base}", type or "unspecified")
+        if path.is_dir():
+            artifact.add_dir(path)
+        else:
+            artifact.add_file(path)
+        return artifact
+
+    def _copy_blobs(self, source: Store, entries: dict) -> dict:
+        self.store.staging.acquire()
+        try:
+            return {path: self.store.blobs.put_file(source.blobs.check(b.sha256)) for path, b in entries.items()}
+        finally:
+            self.store.staging.release()
+
+    def use_artifact(
+        self,
+        artifact_or_name: str | Artifact | LoggedArtifact,
+        type: str | None = None,
+        aliases: list[str] | None = None,
+        use_as: str | None = None,
+    ) -> LoggedArtifact:
+        """Resolve a ref (bare name = this project's ``:latest``) and record the consume edge.
+
+        An Artifact not logged yet is logged first, with ``aliases``, as W&B does; ``use_as``
+        is accepted and ignored (W&B deprecated it).
+        """
+        self._check_running()
+        if isinstance(artifact_or_name, Artifact):
+            if artifact_or_name.logged is None:
+                self.log_artifact(artifact_or_name, aliases=aliases)
+            artifact_or_name = artifact_or_name.logged
+        if isinstance(artifact_or_name, LoggedArtifact):
+            row = versions.version_row(self.store.db, artifact_or_name.id)
+            self.store.check_live(row)
+        else:
+            row = versions.resolve(self.store.db, parse_ref(artifact_or_name, self.project))
+        if type is not None and row.type != type:
+            raise InvalidArgumentError(f"{row.name}:v{row.number} has type {row.type!r}, not {type!r}")
+        self._write(
+            "INSERT OR IGNORE INTO consumed (run_id, version_id, created_at) VALUES (?, ?, ?)", (self.id, row.id, now())
+        )
+        return LoggedArtifact(self.store, row)
+
+
+def _type_name(value: object) -> str:
+    return type(value).__name__
