@@ -40,14 +40,6 @@ SCHEMA_VERSION = _schema_version(schema_sql())
 # memory, each query saves creating and deleting temp files (4x faster at 100k versions).
 TEMP_IN_MEMORY = "PRAGMA temp_store = MEMORY"
 
-# Forward migrations: MIGRATIONS[n] takes a store from version n to n + 1. Each runs in
-# the same transaction as the others and the version bump.
-MIGRATIONS: dict[int, str] = {
-    1: "CREATE INDEX IF NOT EXISTS runs_by_name ON runs (name);",
-    2: "DROP INDEX IF EXISTS runs_by_state;\n"
-    "CREATE INDEX IF NOT EXISTS runs_running ON runs (host) WHERE state = 'running';",
-}
-
 
 def statements(script: str) -> list[str]:
     """Split a SQL script into complete statements (so they can run in our transaction)."""
@@ -60,6 +52,38 @@ def statements(script: str) -> list[str]:
     if current.strip() and not all(ln.strip().startswith("--") or not ln.strip() for ln in current.splitlines()):
         raise ValueError(f"incomplete SQL statement: {current.strip()[:60]!r}")
     return out
+
+
+def _schema_part(names: str) -> str:
+    """The statements of schema.sql that create the tables, views or triggers ``names`` matches."""
+    wanted = re.compile(rf"^CREATE (TABLE|VIEW|TRIGGER) IF NOT EXISTS ({names})\b", re.MULTILINE)
+    return "\n".join(s for s in statements(schema_sql()) if wanted.search(s))
+
+
+# Forward migrations: MIGRATIONS[n] takes a store from version n to n + 1. Each runs in
+# the same transaction as the others and the version bump.
+MIGRATIONS: dict[int, str] = {
+    1: "CREATE INDEX IF NOT EXISTS runs_by_name ON runs (name);",
+    2: "DROP INDEX IF EXISTS runs_by_state;\n"
+    "CREATE INDEX IF NOT EXISTS runs_running ON runs (host) WHERE state = 'running';",
+    # 4: the refs table with its view and triggers as schema.sql defines them, filled in.
+    3: _schema_part(r"refs|artifact_prefixes|refs_\w+")
+    + """
+INSERT OR IGNORE INTO refs (ref, kind, id)
+    SELECT 'run:' || id, 'run', id FROM runs
+    UNION ALL
+    SELECT 'run:' || name, 'run', id FROM runs
+    UNION ALL
+    SELECT p.prefix || ':v' || v.number, 'version', CAST(v.id AS TEXT)
+    FROM versions v JOIN artifact_prefixes p ON p.artifact_id = v.artifact_id
+    UNION ALL
+    SELECT p.prefix || ':' || al.alias, 'version', CAST(al.version_id AS TEXT)
+    FROM aliases al JOIN artifact_prefixes p ON p.artifact_id = al.artifact_id
+    UNION ALL
+    SELECT p.prefix, 'version', CAST(al.version_id AS TEXT)
+    FROM aliases al JOIN artifact_prefixes p ON p.artifact_id = al.artifact_id WHERE al.alias = 'latest';
+""",
+}
 
 
 def now() -> str:

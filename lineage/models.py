@@ -189,3 +189,13 @@ class FileState(SQLModel, table=True):
     mtime_ns: int = _int()
     size: int = _int()
     sha256: str = _text()
+
+
+class Ref(SQLModel, table=True):
+    """One ref a version or run answers to ('mnist-raw:v0', 'run:sunny-smoke-1'); kept by triggers."""
+
+    __tablename__ = "refs"
+    __table_args__ = (NO_ROWID,)
+    ref: str = _text(primary_key=True)
+    kind: str = _text(primary_key=True)
+    id: str = _text(primary_key=True)
