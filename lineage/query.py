@@ -43,14 +43,35 @@ __all__ = [
     "sql",
 ]
 
-# The edges between the nodes of a subgraph: both ends must be in it.
-SUBGRAPH_EDGES = """
-SELECT 'produced', run_id, version_id FROM produced
-WHERE run_id IN (SELECT value FROM json_each(:runs)) AND version_id IN (SELECT value FROM json_each(:versions))
-UNION ALL
-SELECT 'consumed', run_id, version_id FROM consumed
-WHERE run_id IN (SELECT value FROM json_each(:runs)) AND version_id IN (SELECT value FROM json_each(:versions))
+# The walk of queries/ancestry.sql and impact.sql from a known start, returning each node
+# reached with its label and its neighbours one step on (NULL when none), so Python gets the
+# subgraph's edges in the same query and counts depths on them.
+WALK = """
+WITH RECURSIVE
+    walk(run_id, version_id, steps) AS (
+        SELECT :run_id, :version_id, 0
+        UNION
+        SELECT to_run.run_id, to_version.version_id, CASE WHEN :depth < 0 THEN 0 ELSE w.steps + 1 END
+        FROM walk w
+        LEFT JOIN {to_run} to_run ON to_run.version_id = w.version_id
+        LEFT JOIN {to_version} to_version ON to_version.run_id = w.run_id
+        WHERE (to_run.run_id IS NOT NULL OR to_version.version_id IS NOT NULL) AND (:depth < 0 OR w.steps < :depth)
+    ),
+    found(run_id, version_id) AS (SELECT DISTINCT run_id, version_id FROM walk)
+SELECT f.run_id, f.version_id,
+       coalesce(coalesce(r.job_type, 'run') || ':' || r.name, a.type || ':' || a.name || ':v' || v.number),
+       to_run.run_id, to_version.version_id
+FROM found f
+LEFT JOIN runs r ON r.id = f.run_id
+LEFT JOIN versions v ON v.id = f.version_id
+LEFT JOIN artifacts a ON a.id = v.artifact_id
+LEFT JOIN {to_run} to_run ON to_run.version_id = f.version_id
+LEFT JOIN {to_version} to_version ON to_version.run_id = f.run_id
 """
+WALKS = {
+    "ancestry": WALK.format(to_run="produced", to_version="consumed"),
+    "impact": WALK.format(to_run="consumed", to_version="produced"),
+}
 
 
 def query_names() -> list[str]:
@@ -155,13 +176,22 @@ class Subgraph:
         )
 
 
-def _check_start(store: Store, ref: str) -> str:
-    """Resolve ``ref`` with the core's rules, so a bad ref fails with the usual message."""
+def _start(store: Store, ref: str) -> tuple[str, str]:
+    """(kind, id) of the node ``ref`` names, found in the refs table as the SQL files find it.
+
+    The syntax is checked first; a ref that names nothing or several things is explained by
+    the core's resolvers (the usual one-line errors).
+    """
     run_key = parse_run_ref(ref)
+    key = ref if run_key is not None else str(parse_ref(ref))  # 'entity/p/a' -> 'p/a:latest'
+    rows = store.db.read("SELECT kind, id FROM refs WHERE ref = ?", (key,))
+    if len(rows) == 1:
+        return rows[0]
     if run_key is not None:
-        return f"run:{store.run(run_key).id}"
-    row = versions.resolve(store.db, parse_ref(ref), allow_deleted=True)
-    return f"version:{row.id}"
+        store.run(run_key)
+    else:
+        versions.resolve(store.db, parse_ref(ref), allow_deleted=True)
+    raise InvalidArgumentError(f"ref {ref!r} names {len(rows)} nodes: use run:<id> or a project/name ref")
 
 
 def _depth(depth: int | None) -> int:
@@ -174,19 +204,44 @@ def _depth(depth: int | None) -> int:
 
 def _walk(store: Store, direction: str, ref: str, depth: int | None) -> Subgraph:
     limit = _depth(depth)
-    start = _check_start(store, ref)
-    rows = store.db.read(_packaged(direction), {"ref": ref, "depth": limit})
-    nodes = [{"kind": kind, "id": id, "label": label, "depth": d} for kind, id, label, d in rows]
-    runs = [n["id"] for n in nodes if n["kind"] == "run"]
-    found = [int(n["id"]) for n in nodes if n["kind"] == "version"]
+    kind, id = _start(store, ref)
+    start = node_key(kind, id)
+    params = {"run_id": id if kind == "run" else None, "version_id": int(id) if kind == "version" else None}
+    rows = store.db.read(WALKS[direction], {**params, "depth": limit})
+    # Each row: a node reached, its label, and one neighbour a step on (a run or a version).
+    labels, steps = {}, {}
+    for run_id, version_id, label, next_run, next_version in rows:
+        key = f"run:{run_id}" if run_id is not None else f"version:{version_id}"
+        labels[key] = label
+        after = steps.setdefault(key, [])
+        if next_run is not None:
+            after.append(f"run:{next_run}")
+        elif next_version is not None:
+            after.append(f"version:{next_version}")
+    # Breadth first from the start: depth is the edge count of a shortest path.
+    depths, frontier = {start: 0}, [start]
+    while frontier:
+        reached = []
+        for key in frontier:
+            for after in steps[key]:
+                if after not in depths and after in labels:
+                    depths[after] = depths[key] + 1
+                    reached.append(after)
+        frontier = reached
+    nodes = [
+        {"kind": k.split(":", 1)[0], "id": k.split(":", 1)[1], "label": labels[k], "depth": d}
+        for k, d in depths.items()
+    ]
+    nodes.sort(key=lambda n: (n["depth"], n["kind"], n["id"]))
+    # An edge points the way data flows: upstream steps are followed against it.
     edges = []
-    if runs and found:
-        params = {"runs": json.dumps(runs), "versions": json.dumps(found)}
-        for kind, run_id, version_id in store.db.read(SUBGRAPH_EDGES, params):
-            run, version = node_key("run", run_id), node_key("version", version_id)
-            source, target = (run, version) if kind == "produced" else (version, run)
-            edges.append({"kind": kind, "source": source, "target": target})
-        edges.sort(key=lambda e: (e["source"], e["target"]))
+    for key, afters in steps.items():
+        for after in afters:
+            if after in labels:
+                source, target = (after, key) if direction == "ancestry" else (key, after)
+                kind = "produced" if source.startswith("run:") else "consumed"
+                edges.append({"kind": kind, "source": source, "target": target})
+    edges.sort(key=lambda e: (e["source"], e["target"]))
     return Subgraph(store, start, direction, nodes, edges)
 
 
@@ -292,9 +347,6 @@ def duckdb_connection(store: Store) -> duckdb.DuckDBPyConnection:
         con.execute(f"LOAD '{_quote(str(sqlite_extension_path()))}'")
         con.execute(f"ATTACH '{_quote(str(path))}' AS lineage (TYPE sqlite, READ_ONLY)")
         con.execute("USE lineage")
-        # DuckDB 1.5.5's common-subplan optimizer merges scans of two different SQLite tables
-        # of the same shape (produced and consumed), returning one table's rows for both.
-        con.execute("SET disabled_optimizers = 'common_subplan'")
     except Exception:
         con.close()
         raise
