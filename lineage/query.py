@@ -1,31 +1,27 @@
 """Lineage queries: ancestry, impact, read-only SQL, DuckDB and Parquet export.
 
-The lineage questions are answered by the ready-made SQL files in ``queries/`` (shipped in
-the package as ``lineage/queries``); this module runs those very files, so the sqlite3
-shell, DuckDB and Python give the same answers. pyarrow and duckdb are imported inside
+The ready-made SQL files live in ``queries/`` (shipped in the package as ``lineage/queries``)
+and give the same rows in the sqlite3 shell, Python and DuckDB; ancestry and impact, with
+depths and edges, come from ``lineage/walks.py``, which walks the same way. pyarrow and duckdb are imported inside
 the functions that need them, so ``import lineage`` stays light.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
-from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from . import versions
 from .db import DB_NAME, connect_read_only
 from .errors import InvalidArgumentError, NotFoundError
-from .graphs import graph, node_key, run_attributes, version_attributes
-from .refs import parse_ref, parse_run_ref
+from .graphs import graph, node_key
+from .walks import Subgraph, ancestry, impact
 
 if TYPE_CHECKING:
     import duckdb
-    import networkx
     import pyarrow
 
     from .store import Store
@@ -37,41 +33,12 @@ __all__ = [
     "export",
     "graph",
     "impact",
+    "node_key",
     "query_names",
     "read_query",
     "run_query_file",
     "sql",
 ]
-
-# The walk of queries/ancestry.sql and impact.sql from a known start, returning each node
-# reached with its label and its neighbours one step on (NULL when none), so Python gets the
-# subgraph's edges in the same query and counts depths on them.
-WALK = """
-WITH RECURSIVE
-    walk(run_id, version_id, steps) AS (
-        SELECT :run_id, :version_id, 0
-        UNION
-        SELECT to_run.run_id, to_version.version_id, CASE WHEN :depth < 0 THEN 0 ELSE w.steps + 1 END
-        FROM walk w
-        LEFT JOIN {to_run} to_run ON to_run.version_id = w.version_id
-        LEFT JOIN {to_version} to_version ON to_version.run_id = w.run_id
-        WHERE (to_run.run_id IS NOT NULL OR to_version.version_id IS NOT NULL) AND (:depth < 0 OR w.steps < :depth)
-    ),
-    found(run_id, version_id) AS (SELECT DISTINCT run_id, version_id FROM walk)
-SELECT f.run_id, f.version_id,
-       coalesce(coalesce(r.job_type, 'run') || ':' || r.name, a.type || ':' || a.name || ':v' || v.number),
-       to_run.run_id, to_version.version_id
-FROM found f
-LEFT JOIN runs r ON r.id = f.run_id
-LEFT JOIN versions v ON v.id = f.version_id
-LEFT JOIN artifacts a ON a.id = v.artifact_id
-LEFT JOIN {to_run} to_run ON to_run.version_id = f.version_id
-LEFT JOIN {to_version} to_version ON to_version.run_id = f.run_id
-"""
-WALKS = {
-    "ancestry": WALK.format(to_run="produced", to_version="consumed"),
-    "impact": WALK.format(to_run="consumed", to_version="produced"),
-}
 
 
 def query_names() -> list[str]:
@@ -114,152 +81,6 @@ def run_query_file(
     >>> run_query_file(store, "ancestry", {"ref": "trained-model:latest", "depth": -1})  # doctest: +SKIP
     """
     return sql(store, read_query(name_or_path), params)
-
-
-@dataclass(frozen=True)
-class Subgraph:
-    """A lineage subgraph: the nodes reached from a start and the edges between them.
-
-    ``nodes`` are dicts with kind ('run' | 'version'), id, label and depth (edges from the
-    start); ``edges`` are dicts with kind ('produced' | 'consumed'), source and target node
-    keys ('run:<id>', 'version:<id>'), pointing the way data flows.
-    """
-
-    store: Store = field(repr=False)
-    start: str
-    direction: str
-    nodes: list[dict[str, Any]]
-    edges: list[dict[str, str]]
-
-    def __len__(self) -> int:
-        return len(self.nodes)
-
-    def to_networkx(self) -> networkx.DiGraph:
-        """A ``networkx.DiGraph`` with the exploded graph's node keys and attributes (and depth)."""
-        import networkx as nx
-
-        g = nx.DiGraph()
-        run_ids = [n["id"] for n in self.nodes if n["kind"] == "run"]
-        version_ids = [int(n["id"]) for n in self.nodes if n["kind"] == "version"]
-        attributes = {**run_attributes(self.store, run_ids), **version_attributes(self.store, version_ids)}
-        for n in self.nodes:
-            key = node_key(n["kind"], n["id"])
-            g.add_node(key, **attributes[key], depth=n["depth"])
-        for e in self.edges:
-            g.add_edge(e["source"], e["target"], kind=e["kind"])
-        return g
-
-    def to_arrow(self) -> pyarrow.Table:
-        """The nodes as a ``pyarrow.Table`` (kind, id, label, depth); edges in its metadata as JSON."""
-        import pyarrow as pa
-
-        table = pa.table(
-            {
-                "kind": pa.array([n["kind"] for n in self.nodes], pa.string()),
-                "id": pa.array([n["id"] for n in self.nodes], pa.string()),
-                "label": pa.array([n["label"] for n in self.nodes], pa.string()),
-                "depth": pa.array([n["depth"] for n in self.nodes], pa.int64()),
-            }
-        )
-        return table.replace_schema_metadata({"edges": json.dumps(self.edges), "start": self.start})
-
-    def edges_to_arrow(self) -> pyarrow.Table:
-        """The edges as a ``pyarrow.Table`` (kind, source, target)."""
-        import pyarrow as pa
-
-        return pa.table(
-            {
-                "kind": pa.array([e["kind"] for e in self.edges], pa.string()),
-                "source": pa.array([e["source"] for e in self.edges], pa.string()),
-                "target": pa.array([e["target"] for e in self.edges], pa.string()),
-            }
-        )
-
-
-def _start(store: Store, ref: str) -> tuple[str, str]:
-    """(kind, id) of the node ``ref`` names, found in the refs table as the SQL files find it.
-
-    The syntax is checked first; a ref that names nothing or several things is explained by
-    the core's resolvers (the usual one-line errors).
-    """
-    run_key = parse_run_ref(ref)
-    key = ref if run_key is not None else str(parse_ref(ref))  # 'entity/p/a' -> 'p/a:latest'
-    rows = store.db.read("SELECT kind, id FROM refs WHERE ref = ?", (key,))
-    if len(rows) == 1:
-        return rows[0]
-    if run_key is not None:
-        store.run(run_key)
-    else:
-        versions.resolve(store.db, parse_ref(ref), allow_deleted=True)
-    raise InvalidArgumentError(f"ref {ref!r} names {len(rows)} nodes: use run:<id> or a project/name ref")
-
-
-def _depth(depth: int | None) -> int:
-    if depth is None:
-        return -1
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
-        raise InvalidArgumentError(f"invalid depth {depth!r}: use a whole number of edges >= 0, or None for no limit")
-    return depth
-
-
-def _walk(store: Store, direction: str, ref: str, depth: int | None) -> Subgraph:
-    limit = _depth(depth)
-    kind, id = _start(store, ref)
-    start = node_key(kind, id)
-    params = {"run_id": id if kind == "run" else None, "version_id": int(id) if kind == "version" else None}
-    rows = store.db.read(WALKS[direction], {**params, "depth": limit})
-    # Each row: a node reached, its label, and one neighbour a step on (a run or a version).
-    labels, steps = {}, {}
-    for run_id, version_id, label, next_run, next_version in rows:
-        key = f"run:{run_id}" if run_id is not None else f"version:{version_id}"
-        labels[key] = label
-        after = steps.setdefault(key, [])
-        if next_run is not None:
-            after.append(f"run:{next_run}")
-        elif next_version is not None:
-            after.append(f"version:{next_version}")
-    # Breadth first from the start: depth is the edge count of a shortest path.
-    depths, frontier = {start: 0}, [start]
-    while frontier:
-        reached = []
-        for key in frontier:
-            for after in steps[key]:
-                if after not in depths and after in labels:
-                    depths[after] = depths[key] + 1
-                    reached.append(after)
-        frontier = reached
-    nodes = [
-        {"kind": k.split(":", 1)[0], "id": k.split(":", 1)[1], "label": labels[k], "depth": d}
-        for k, d in depths.items()
-    ]
-    nodes.sort(key=lambda n: (n["depth"], n["kind"], n["id"]))
-    # An edge points the way data flows: upstream steps are followed against it.
-    edges = []
-    for key, afters in steps.items():
-        for after in afters:
-            if after in labels:
-                source, target = (after, key) if direction == "ancestry" else (key, after)
-                kind = "produced" if source.startswith("run:") else "consumed"
-                edges.append({"kind": kind, "source": source, "target": target})
-    edges.sort(key=lambda e: (e["source"], e["target"]))
-    return Subgraph(store, start, direction, nodes, edges)
-
-
-def ancestry(store: Store, ref: str, depth: int | None = None) -> Subgraph:
-    """Everything ``ref`` came from: producing runs, their inputs, and so on (``queries/ancestry.sql``).
-
-    ``ref`` is an artifact ref (``[project/]name[:alias|:vN]``, deleted versions included)
-    or ``run:<name or id>``; ``depth`` counts edges, None for no limit.
-
-    >>> [n["label"] for n in store.ancestry("trained-model:latest", depth=1).nodes]  # doctest: +SKIP
-    ['model:trained-model:v0', 'train:sunny-smoke-4']
-    """
-    return _walk(store, "ancestry", ref, depth)
-
-
-def impact(store: Store, ref: str, depth: int | None = None) -> Subgraph:
-    """Everything that depends on ``ref``: consuming runs, what they produced, ... (``queries/impact.sql``)."""
-    return _walk(store, "impact", ref, depth)
 
 
 # -- read-only SQL -------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 import lineage
 from lineage import query
+from lineage.walks import WALKS
 from tests.strategies import build_lineage_store, lineage_graphs, lineage_networkx
 from tests.test_query import log_tutorial
 
@@ -256,7 +257,8 @@ def test_walks_use_edge_indexes_before_and_after_analyze(tmp_path, name):
     con = sqlite3.connect(store.dir / "lineage.db")
     walks = {
         f"{name}.sql": (query.read_query(name), {"ref": "p/a0:v0", "depth": -1}),
-        f"store.{name}": (query.WALKS[name], {"run_id": None, "version_id": 1, "depth": -1}),
+        f"store.{name}": (WALKS[name, False], {"run_id": None, "version_id": 1, "depth": 1}),
+        f"store.{name}, depth 3": (WALKS[name, True], {"run_id": None, "version_id": 1, "depth": 3}),
     }
     for moment in ("fresh", "after ANALYZE", "after PRAGMA optimize"):
         if moment == "after ANALYZE":
