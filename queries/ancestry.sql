@@ -18,12 +18,13 @@
 --
 -- With no limit the walk keeps one row per node (steps stays 0), so UNION ends it on cycles
 -- and expands each node once; with a limit it keeps one row per node and steps taken.
+-- Plain SQL that SQLite, DuckDB and PostgreSQL share (the anchor's casts set the types).
 WITH RECURSIVE
     start(kind, id) AS (
         SELECT min(kind), min(id) FROM refs WHERE ref = $ref GROUP BY ref HAVING count(*) = 1
     ),
     walk(run_id, version_id, steps) AS (
-        SELECT CASE WHEN kind = 'run' THEN id END, CASE WHEN kind = 'version' THEN CAST(id AS INTEGER) END, 0
+        SELECT CASE WHEN kind = 'run' THEN id END, CASE WHEN kind = 'version' THEN CAST(id AS BIGINT) END, 0
         FROM start
         UNION
         -- One step upstream: the runs that produced a version, the versions a run consumed.
