@@ -176,21 +176,21 @@ def _walk(store: Store, direction: str, ref: str, depth: int | None) -> Subgraph
                     reached.append(after)
         frontier = reached
     keys = {node: f"run:{node}" if isinstance(node, str) else f"version:{node}" for node in labels}
-    ordered = sorted(depths.items(), key=lambda item: (item[1], isinstance(item[0], int), str(item[0])))
+    ordered = sorted((d, isinstance(node, int), str(node), node) for node, d in depths.items())
     nodes = [
-        {"kind": "run" if isinstance(node, str) else "version", "id": str(node), "label": labels[node], "depth": d}
-        for node, d in ordered
+        {"kind": "version" if is_version else "run", "id": id, "label": labels[node], "depth": d}
+        for d, is_version, id, node in ordered
     ]
     # Edges point the way data flows: the upstream walk follows them backwards.
-    edges = []
+    pairs = []
     for node, afters in steps.items():
+        here = keys[node]
         for after in afters:
-            if after in labels:
-                source, target = (keys[after], keys[node]) if direction == "ancestry" else (keys[node], keys[after])
-                edges.append(
-                    {"kind": "produced" if source[0] == "r" else "consumed", "source": source, "target": target}
-                )
-    edges.sort(key=lambda e: (e["source"], e["target"]))
+            there = keys.get(after)
+            if there is not None:
+                pairs.append((there, here) if direction == "ancestry" else (here, there))
+    pairs.sort()
+    edges = [{"kind": "produced" if s[0] == "r" else "consumed", "source": s, "target": t} for s, t in pairs]
     return Subgraph(store, keys[start], direction, nodes, edges)
 
 
