@@ -60,16 +60,9 @@ def _schema_part(names: str) -> str:
     return "\n".join(s for s in statements(schema_sql()) if wanted.search(s))
 
 
-# Forward migrations: MIGRATIONS[n] takes a store from version n to n + 1. Each runs in
-# the same transaction as the others and the version bump.
-MIGRATIONS: dict[int, str] = {
-    1: "CREATE INDEX IF NOT EXISTS runs_by_name ON runs (name);",
-    2: "DROP INDEX IF EXISTS runs_by_state;\n"
-    "CREATE INDEX IF NOT EXISTS runs_running ON runs (host) WHERE state = 'running';",
-    # 4: the refs table with its view and triggers as schema.sql defines them, filled in.
-    3: _schema_part(r"refs|artifact_prefixes|refs_\w+")
-    + """
-INSERT OR IGNORE INTO refs (ref, kind, id)
+# Every row the refs table should hold, computed from runs, versions and aliases (what its
+# triggers keep it equal to): fills it in when a store is upgraded, and fsck compares.
+REFS_FROM_ROWS = """
     SELECT 'run:' || id, 'run', id FROM runs
     UNION ALL
     SELECT 'run:' || name, 'run', id FROM runs
@@ -81,8 +74,18 @@ INSERT OR IGNORE INTO refs (ref, kind, id)
     FROM aliases al JOIN artifact_prefixes p ON p.artifact_id = al.artifact_id
     UNION ALL
     SELECT p.prefix, 'version', CAST(al.version_id AS TEXT)
-    FROM aliases al JOIN artifact_prefixes p ON p.artifact_id = al.artifact_id WHERE al.alias = 'latest';
-""",
+    FROM aliases al JOIN artifact_prefixes p ON p.artifact_id = al.artifact_id WHERE al.alias = 'latest'
+"""
+
+# Forward migrations: MIGRATIONS[n] takes a store from version n to n + 1. Each runs in
+# the same transaction as the others and the version bump.
+MIGRATIONS: dict[int, str] = {
+    1: "CREATE INDEX IF NOT EXISTS runs_by_name ON runs (name);",
+    2: "DROP INDEX IF EXISTS runs_by_state;\n"
+    "CREATE INDEX IF NOT EXISTS runs_running ON runs (host) WHERE state = 'running';",
+    # 4: the refs table with its view and triggers as schema.sql defines them, filled in.
+    3: _schema_part(r"refs|artifact_prefixes|refs_\w+")
+    + f"\nINSERT OR IGNORE INTO refs (ref, kind, id) {REFS_FROM_ROWS};",
 }
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import versions
-from .errors import InvalidArgumentError
+from .errors import InvalidArgumentError, LineageError
 from .graphs import node_key, run_attributes, version_attributes
 from .refs import parse_ref, parse_run_ref
 
@@ -133,12 +133,19 @@ def _start(store: Store, ref: str) -> tuple[str, str]:
     key = ref if run_key is not None else str(parse_ref(ref))  # 'entity/p/a' -> 'p/a:latest'
     rows = store.db.read("SELECT kind, id FROM refs WHERE ref = ?", (key,))
     if len(rows) == 1:
-        return rows[0]
+        kind, id = rows[0]
+        if kind == "run" or (kind == "version" and id.isascii() and id.isdigit()):
+            return kind, id
+        raise _damaged(store, f"ref {key!r} names {kind} {id!r}")
     if run_key is not None:
         store.run(run_key)
     else:
         versions.resolve(store.db, parse_ref(ref), allow_deleted=True)
     raise InvalidArgumentError(f"ref {ref!r} names {len(rows)} nodes: use run:<id> or a project/name ref")
+
+
+def _damaged(store: Store, what: str) -> LineageError:
+    return LineageError(f"the refs table of store {store.dir} is damaged ({what}): run 'lineage fsck'")
 
 
 def _depth(depth: int | None) -> int:
@@ -164,6 +171,8 @@ def _walk(store: Store, direction: str, ref: str, depth: int | None) -> Subgraph
         labels[node] = label
         if after is not None:
             steps.setdefault(node, []).append(after)
+    if labels.get(start) is None:
+        raise _damaged(store, f"ref {ref!r} names a {kind} that does not exist")
     # Breadth first from the start: depth is the edge count of a shortest path.
     depths, frontier, level = {start: 0}, [start], 0
     while frontier:
