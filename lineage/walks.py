@@ -168,9 +168,11 @@ def _walk(store: Store, direction: str, ref: str, depth: int | None) -> Subgraph
     steps: dict[str | int, list[str | int]] = {}
     for run_id, version_id, label, after in rows:
         node = version_id if run_id is None else run_id
-        labels[node] = label
+        if node not in labels:
+            labels[node] = label
+            steps[node] = []
         if after is not None:
-            steps.setdefault(node, []).append(after)
+            steps[node].append(after)
     if labels.get(start) is None:
         raise _damaged(store, f"ref {ref!r} names a {kind} that does not exist")
     # Breadth first from the start: depth is the edge count of a shortest path.
@@ -179,7 +181,7 @@ def _walk(store: Store, direction: str, ref: str, depth: int | None) -> Subgraph
         level += 1
         reached = []
         for node in frontier:
-            for after in steps.get(node, ()):
+            for after in steps[node]:
                 if after not in depths and after in labels:
                     depths[after] = level
                     reached.append(after)
