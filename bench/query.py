@@ -5,7 +5,8 @@
 
 For each size: build the store with bulk inserts (bench/pipeline_store.py), run ANALYZE
 (as ``PRAGMA optimize`` may), pick --starts random versions plus the deepest version of the
-longest warm-start chain, and time side by side, per start the median of --repeat runs after one warm-up run of each:
+longest warm-start chain, and time side by side, per start the median of --repeat rounds
+(each round runs every variant once, after a warm-up round, so load hits all alike):
 - plain: a recursive CTE over the edge indexes that returns node ids only (no ref, no
   depth, no labels): the floor any lineage query pays;
 - queries/ancestry.sql and queries/impact.sql, unlimited and depth-limited: ids and labels,
@@ -60,6 +61,21 @@ def timed(fn, repeat: int) -> tuple[float, object]:
         out = fn()
         times.append(time.perf_counter() - t)
     return statistics.median(times), out
+
+
+def timed_together(fns: dict, repeat: int) -> dict[str, tuple[float, object]]:
+    """name -> (median seconds, last result): the fns run in turn, once per round after a
+    warm-up round, so a load spike on the machine hits all of them alike."""
+    for fn in fns.values():
+        fn()
+    times = {name: [] for name in fns}
+    out = {}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            t = time.perf_counter()
+            out[name] = fn()
+            times[name].append(time.perf_counter() - t)
+    return {name: (statistics.median(times[name]), out[name]) for name in fns}
 
 
 def pct(values: list[float], q: float) -> float:
@@ -138,10 +154,8 @@ def bench_size(root: Path, size: int, starts: int, repeat: int, depths: list[int
         times = {name: [] for name in walks}
         sizes = {name: [] for name in walks}
         for vid in picks:
-            for fn in walks.values():  # warm the start's pages first, so no variant pays for the others
-                fn(vid, refs[vid])
-            for name, fn in walks.items():
-                took, out = timed(lambda fn=fn, v=vid: fn(v, refs[v]), repeat)
+            fns = {name: (lambda fn=fn, v=vid: fn(v, refs[v])) for name, fn in walks.items()}
+            for name, (took, out) in timed_together(fns, repeat).items():
                 times[name].append(took)
                 sizes[name].append(len(out))
         table(times, sizes, direction + ": ")
@@ -163,12 +177,8 @@ def bench_size(root: Path, size: int, starts: int, repeat: int, depths: list[int
 def bench_deep(con, store, vid: int, ref: str, repeat: int, label: str) -> dict:
     """One deep start, ancestry only (impact of a chain's end is the end itself): medians and ratios."""
     walks = variants(con, store, "ancestry", [])
-    out = {}
-    for fn in walks.values():
-        fn(vid, ref)
-    for name, fn in walks.items():
-        took, nodes = timed(lambda fn=fn: fn(vid, ref), repeat)
-        out[name] = (took * 1e3, len(nodes))
+    fns = {name: (lambda fn=fn: fn(vid, ref)) for name, fn in walks.items()}
+    out = {name: (took * 1e3, len(nodes)) for name, (took, nodes) in timed_together(fns, repeat).items()}
     floor = out["plain CTE, ids only"][0]
     print(f"-- deep chain: ancestry of {ref}, {label}, median of {repeat} --")
     for name, (ms, n) in out.items():
