@@ -70,6 +70,37 @@ class Builder:
     def step(self, job_type: str, uses: list[int], name: str, type: str) -> int:
         return self.log(self.run(job_type, uses), name, type)
 
+    def save(self, dir: Path) -> lineage.Store:
+        """Create a store under ``dir`` holding the accumulated rows; returns it."""
+        store = lineage.Store(dir).create()
+        # Random run ids make every index insert land on a random page: keep them all in memory.
+        store.db.con.execute("PRAGMA cache_size = -2000000")
+        with store.db.write() as con:
+            con.executemany(
+                "INSERT INTO runs (id, project, name, job_type, state, config, started_at, ended_at, host, pid) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                self.runs,
+            )
+            con.executemany(
+                "INSERT INTO artifacts (id, project, name, type, created_at) "
+                "VALUES (?, ?, ?, ?, '2026-01-01T00:00:00Z')",
+                [(aid, PROJECT, name, type) for name, (aid, type) in self.artifacts.items()],
+            )
+            con.executemany(
+                "INSERT INTO versions (id, artifact_id, number, digest, size, file_count, created_at, created_by) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                self.versions,
+            )
+            con.executemany(
+                "INSERT INTO aliases (artifact_id, alias, version_id) VALUES (?, 'latest', ?)",
+                list(self.latest.items()),
+            )
+            con.executemany("INSERT INTO produced (run_id, version_id, created_at) VALUES (?, ?, ?)", self.produced)
+            con.executemany(
+                "INSERT OR IGNORE INTO consumed (run_id, version_id, created_at) VALUES (?, ?, ?)", self.consumed
+            )
+        return store
+
 
 def build(dir: Path, n_versions: int, seed: int = 0) -> lineage.Store:
     """Create a store under ``dir`` holding about ``n_versions`` versions; returns it."""
@@ -117,27 +148,16 @@ def build(dir: Path, n_versions: int, seed: int = 0) -> lineage.Store:
         elif roll < 0.6 and len(family) > 3:
             picks = rng.sample(family, min(len(family), rng.randint(2, 5)))
             b.step("compare", picks, f"comparison-{f}", "report")
-    store = lineage.Store(dir).create()
-    # Random run ids make every index insert land on a random page: keep them all in memory.
-    store.db.con.execute("PRAGMA cache_size = -2000000")
-    with store.db.write() as con:
-        con.executemany(
-            "INSERT INTO runs (id, project, name, job_type, state, config, started_at, ended_at, host, pid) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            b.runs,
-        )
-        con.executemany(
-            "INSERT INTO artifacts (id, project, name, type, created_at) VALUES (?, ?, ?, ?, '2026-01-01T00:00:00Z')",
-            [(aid, PROJECT, name, type) for name, (aid, type) in b.artifacts.items()],
-        )
-        con.executemany(
-            "INSERT INTO versions (id, artifact_id, number, digest, size, file_count, created_at, created_by) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            b.versions,
-        )
-        con.executemany(
-            "INSERT INTO aliases (artifact_id, alias, version_id) VALUES (?, 'latest', ?)", list(b.latest.items())
-        )
-        con.executemany("INSERT INTO produced (run_id, version_id, created_at) VALUES (?, ?, ?)", b.produced)
-        con.executemany("INSERT OR IGNORE INTO consumed (run_id, version_id, created_at) VALUES (?, ?, ?)", b.consumed)
-    return store
+    return b.save(dir)
+
+
+def chain(dir: Path, runs: int = 400) -> lineage.Store:
+    """A store of one deep warm-start chain: a dataset, its preprocessing, then ``runs``
+    training runs each consuming the preprocessed data and the previous model."""
+    b = Builder(random.Random(0))
+    raw = b.step("load-data", [], "mnist-raw", "dataset")
+    prep = b.step("preprocess-data", [raw], "mnist-preprocess", "dataset")
+    model = b.step("train", [prep], "trained-model", "model")
+    for _ in range(runs - 1):
+        model = b.step("train", [prep, model], "trained-model", "model")
+    return b.save(dir)

@@ -40,51 +40,6 @@ SCHEMA_VERSION = _schema_version(schema_sql())
 # memory, each query saves creating and deleting temp files (4x faster at 100k versions).
 TEMP_IN_MEMORY = "PRAGMA temp_store = MEMORY"
 
-# Forward migrations: MIGRATIONS[n] takes a store from version n to n + 1. Each runs in
-# the same transaction as the others and the version bump.
-MIGRATIONS: dict[int, str] = {
-    1: "CREATE INDEX IF NOT EXISTS runs_by_name ON runs (name);",
-    2: "DROP INDEX IF EXISTS runs_by_state;\n"
-    "CREATE INDEX IF NOT EXISTS runs_running ON runs (host) WHERE state = 'running';",
-    3: "CREATE TABLE IF NOT EXISTS reference_files (\n"
-    "    version_id INTEGER NOT NULL REFERENCES versions (id),\n"
-    "    path       TEXT    NOT NULL,\n"
-    "    uri        TEXT    NOT NULL,\n"
-    "    sha256     TEXT,\n"
-    "    size       INTEGER,\n"
-    "    PRIMARY KEY (version_id, path)\n"
-    ") WITHOUT ROWID;\n"
-    "ALTER TABLE runs ADD COLUMN group_name TEXT;\n"
-    "ALTER TABLE runs ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';\n"
-    "ALTER TABLE versions ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';\n"
-    "ALTER TABLE versions ADD COLUMN expires_at TEXT;\n"
-    "CREATE TABLE IF NOT EXISTS registry_links (\n"
-    "    registry   TEXT    NOT NULL,\n"
-    "    collection TEXT    NOT NULL,\n"
-    "    number     INTEGER NOT NULL,\n"
-    "    version_id INTEGER NOT NULL REFERENCES versions (id),\n"
-    "    created_at TEXT    NOT NULL,\n"
-    "    created_by TEXT    REFERENCES runs (id),\n"
-    "    PRIMARY KEY (registry, collection, number),\n"
-    "    UNIQUE (registry, collection, version_id)\n"
-    ");\n"
-    "CREATE INDEX IF NOT EXISTS registry_links_by_version ON registry_links (version_id);\n"
-    "CREATE TABLE IF NOT EXISTS registry_aliases (\n"
-    "    registry   TEXT    NOT NULL,\n"
-    "    collection TEXT    NOT NULL,\n"
-    "    alias      TEXT    NOT NULL,\n"
-    "    number     INTEGER NOT NULL,\n"
-    "    PRIMARY KEY (registry, collection, alias)\n"
-    ") WITHOUT ROWID;",
-    4: "CREATE TABLE IF NOT EXISTS openlineage_backlog (\n"
-    "    id INTEGER NOT NULL PRIMARY KEY,\n"
-    "    run_id TEXT NOT NULL REFERENCES runs (id),\n"
-    "    event_type TEXT NOT NULL,\n"
-    "    event TEXT NOT NULL,\n"
-    "    created_at TEXT NOT NULL\n"
-    ");",
-}
-
 
 def statements(script: str) -> list[str]:
     """Split a SQL script into complete statements (so they can run in our transaction)."""
@@ -97,6 +52,50 @@ def statements(script: str) -> list[str]:
     if current.strip() and not all(ln.strip().startswith("--") or not ln.strip() for ln in current.splitlines()):
         raise ValueError(f"incomplete SQL statement: {current.strip()[:60]!r}")
     return out
+
+
+def _schema_part(names: str) -> str:
+    """The statements of schema.sql that create the tables, views or triggers ``names`` matches."""
+    wanted = re.compile(rf"^CREATE (TABLE|VIEW|TRIGGER) IF NOT EXISTS ({names})\b", re.MULTILINE)
+    return "\n".join(s for s in statements(schema_sql()) if wanted.search(s))
+
+
+# Every row the refs table should hold, computed from runs, versions and aliases (what its
+# triggers keep it equal to): fills it in when a store is upgraded, and fsck compares.
+REFS_FROM_ROWS = """
+    SELECT 'run:' || id, 'run', id FROM runs
+    UNION ALL
+    SELECT 'run:' || name, 'run', id FROM runs
+    UNION ALL
+    SELECT p.prefix || ':v' || v.number, 'version', CAST(v.id AS TEXT)
+    FROM versions v JOIN artifact_prefixes p ON p.artifact_id = v.artifact_id
+    UNION ALL
+    SELECT p.prefix || ':' || al.alias, 'version', CAST(al.version_id AS TEXT)
+    FROM aliases al JOIN artifact_prefixes p ON p.artifact_id = al.artifact_id
+    UNION ALL
+    SELECT p.prefix, 'version', CAST(al.version_id AS TEXT)
+    FROM aliases al JOIN artifact_prefixes p ON p.artifact_id = al.artifact_id WHERE al.alias = 'latest'
+"""
+
+# Forward migrations: MIGRATIONS[n] takes a store from version n to n + 1. Each runs in
+# the same transaction as the others and the version bump.
+MIGRATIONS: dict[int, str] = {
+    1: "CREATE INDEX IF NOT EXISTS runs_by_name ON runs (name);",
+    2: "DROP INDEX IF EXISTS runs_by_state;\n"
+    "CREATE INDEX IF NOT EXISTS runs_running ON runs (host) WHERE state = 'running';",
+    # 4: reference entries, run groups and tags, version tags and ttl, the model registry.
+    3: _schema_part(r"reference_files|registry_links|registry_aliases")
+    + "\nCREATE INDEX IF NOT EXISTS registry_links_by_version ON registry_links (version_id);\n"
+    "ALTER TABLE runs ADD COLUMN group_name TEXT;\n"
+    "ALTER TABLE runs ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';\n"
+    "ALTER TABLE versions ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';\n"
+    "ALTER TABLE versions ADD COLUMN expires_at TEXT;",
+    # 5: the OpenLineage events live emission could not deliver.
+    4: _schema_part(r"openlineage_backlog"),
+    # 6: the refs table with its view and triggers as schema.sql defines them, filled in.
+    5: _schema_part(r"refs|artifact_prefixes|refs_\w+")
+    + f"\nINSERT OR IGNORE INTO refs (ref, kind, id) {REFS_FROM_ROWS};",
+}
 
 
 def now() -> str:

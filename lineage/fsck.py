@@ -3,7 +3,8 @@
 It checks the database (SQLite's ``integrity_check`` and ``foreign_key_check``), every
 blob a live version or a run file uses (present, and with the right SHA-256; ``quick``
 only compares sizes and re-hashes blobs whose size or mtime moved since they were
-recorded), each version's digest against its manifest, and it lists what crashes leave
+recorded), each version's digest against its manifest, the refs table against the runs,
+versions and aliases it lists, and it lists what crashes leave
 behind: temp files of dead processes and blobs nothing uses (which ``gc`` frees), and
 runs their dead processes left ``running`` (marked ``crashed`` when the store opens).
 
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 
 from .artifact import manifest_digest
 from .blobs import hash_file
+from .db import REFS_FROM_ROWS
 from .errors import LineageError
 from .gc import DIGEST_RE, format_bytes, stray_temps
 from .references import ReferenceEntry
@@ -34,6 +36,7 @@ SEVERITY = {
     "corrupt_blob": DAMAGE,  # a blob in use has the wrong size or SHA-256
     "version": DAMAGE,  # a version's digest, size or file count disagrees with its files
     "alias": DAMAGE,  # an alias names a deleted version
+    "refs": DAMAGE,  # the refs table disagrees with the runs, versions and aliases it lists
     "temp_file": SWEEPABLE,  # left by a process that died while writing a blob
     "unreferenced_blob": SWEEPABLE,  # no live version or run file uses it
     "crashed_run": NOTE,  # its process died while it was running
@@ -69,6 +72,9 @@ JOIN versions v ON v.id = al.version_id
 JOIN artifacts a ON a.id = al.artifact_id
 WHERE v.deleted_at IS NOT NULL OR v.artifact_id != al.artifact_id
 """
+# Rows the refs table lacks, then rows it holds that nothing gives.
+MISSING_REFS_SQL = f"SELECT count(*) FROM (SELECT * FROM ({REFS_FROM_ROWS}) EXCEPT SELECT ref, kind, id FROM refs)"
+EXTRA_REFS_SQL = f"SELECT count(*) FROM (SELECT ref, kind, id FROM refs EXCEPT SELECT * FROM ({REFS_FROM_ROWS}))"
 MAX_DATABASE_LINES = 20
 
 
@@ -158,6 +164,7 @@ def fsck(store, quick: bool = False, progress: Callable[[int, int], None] | None
         blob_problems, blobs_checked, bytes_checked, used = _check_blobs(store, quick, progress)
         problems += blob_problems
         problems += _check_versions(db, full=not quick)
+        problems += _check_refs(db)
         problems += _leftovers(store, used)
     except (sqlite3.DatabaseError, LineageError) as exc:
         # A damaged database (already named above) can fail any later query: stop there.
@@ -192,6 +199,17 @@ def _check_database(db, quick: bool) -> list[Problem]:
             )
         )
     return problems
+
+
+def _check_refs(db) -> list[Problem]:
+    missing, extra = db.read_one(MISSING_REFS_SQL)[0], db.read_one(EXTRA_REFS_SQL)[0]
+    if not missing and not extra:
+        return []
+    message = (
+        f"the refs table lacks {missing} and has {extra} stray rows of the refs its runs, versions and aliases give, "
+        "so ancestry, impact and the SQL files may start from the wrong node: restore the database from a copy"
+    )
+    return [Problem("refs", "refs", message)]
 
 
 def _check_runs(store) -> list[Problem]:

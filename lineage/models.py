@@ -244,3 +244,13 @@ class OpenLineageBacklog(SQLModel, table=True):
     event_type: str = _text()
     event: str = _text()
     created_at: str = _text()
+
+
+class Ref(SQLModel, table=True):
+    """One ref a version or run answers to ('mnist-raw:v0', 'run:sunny-smoke-1'); kept by triggers."""
+
+    __tablename__ = "refs"
+    __table_args__ = (NO_ROWID,)
+    ref: str = _text(primary_key=True)
+    kind: str = _text(primary_key=True)
+    id: str = _text(primary_key=True)

@@ -1,31 +1,27 @@
 """Lineage queries: ancestry, impact, read-only SQL, DuckDB and Parquet export.
 
-The lineage questions are answered by the ready-made SQL files in ``queries/`` (shipped in
-the package as ``lineage/queries``); this module runs those very files, so the sqlite3
-shell, DuckDB and Python give the same answers. pyarrow and duckdb are imported inside
+The ready-made SQL files live in ``queries/`` (shipped in the package as ``lineage/queries``)
+and give the same rows in the sqlite3 shell, Python and DuckDB; ancestry and impact, with
+depths and edges, come from ``lineage/walks.py``, which walks the same way. pyarrow and duckdb are imported inside
 the functions that need them, so ``import lineage`` stays light.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
-from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from . import versions
 from .db import DB_NAME, connect_read_only
 from .errors import InvalidArgumentError, NotFoundError
-from .graphs import graph, node_key, run_attributes, version_attributes
-from .refs import parse_ref, parse_run_ref
+from .graphs import graph, node_key
+from .walks import Subgraph, ancestry, impact
 
 if TYPE_CHECKING:
     import duckdb
-    import networkx
     import pyarrow
 
     from .store import Store
@@ -37,20 +33,12 @@ __all__ = [
     "export",
     "graph",
     "impact",
+    "node_key",
     "query_names",
     "read_query",
     "run_query_file",
     "sql",
 ]
-
-# The edges between the nodes of a subgraph: both ends must be in it.
-SUBGRAPH_EDGES = """
-SELECT 'produced', run_id, version_id FROM produced
-WHERE run_id IN (SELECT value FROM json_each(:runs)) AND version_id IN (SELECT value FROM json_each(:versions))
-UNION ALL
-SELECT 'consumed', run_id, version_id FROM consumed
-WHERE run_id IN (SELECT value FROM json_each(:runs)) AND version_id IN (SELECT value FROM json_each(:versions))
-"""
 
 
 def query_names() -> list[str]:
@@ -93,125 +81,6 @@ def run_query_file(
     >>> run_query_file(store, "ancestry", {"ref": "trained-model:latest", "depth": -1})  # doctest: +SKIP
     """
     return sql(store, read_query(name_or_path), params)
-
-
-@dataclass(frozen=True)
-class Subgraph:
-    """A lineage subgraph: the nodes reached from a start and the edges between them.
-
-    ``nodes`` are dicts with kind ('run' | 'version'), id, label and depth (edges from the
-    start); ``edges`` are dicts with kind ('produced' | 'consumed'), source and target node
-    keys ('run:<id>', 'version:<id>'), pointing the way data flows.
-    """
-
-    store: Store = field(repr=False)
-    start: str
-    direction: str
-    nodes: list[dict[str, Any]]
-    edges: list[dict[str, str]]
-
-    def __len__(self) -> int:
-        return len(self.nodes)
-
-    def to_networkx(self) -> networkx.DiGraph:
-        """A ``networkx.DiGraph`` with the exploded graph's node keys and attributes (and depth)."""
-        import networkx as nx
-
-        g = nx.DiGraph()
-        run_ids = [n["id"] for n in self.nodes if n["kind"] == "run"]
-        version_ids = [int(n["id"]) for n in self.nodes if n["kind"] == "version"]
-        attributes = {**run_attributes(self.store, run_ids), **version_attributes(self.store, version_ids)}
-        for n in self.nodes:
-            key = node_key(n["kind"], n["id"])
-            g.add_node(key, **attributes[key], depth=n["depth"])
-        for e in self.edges:
-            g.add_edge(e["source"], e["target"], kind=e["kind"])
-        return g
-
-    def to_arrow(self) -> pyarrow.Table:
-        """The nodes as a ``pyarrow.Table`` (kind, id, label, depth); edges in its metadata as JSON."""
-        import pyarrow as pa
-
-        table = pa.table(
-            {
-                "kind": pa.array([n["kind"] for n in self.nodes], pa.string()),
-                "id": pa.array([n["id"] for n in self.nodes], pa.string()),
-                "label": pa.array([n["label"] for n in self.nodes], pa.string()),
-                "depth": pa.array([n["depth"] for n in self.nodes], pa.int64()),
-            }
-        )
-        return table.replace_schema_metadata({"edges": json.dumps(self.edges), "start": self.start})
-
-    def edges_to_arrow(self) -> pyarrow.Table:
-        """The edges as a ``pyarrow.Table`` (kind, source, target)."""
-        import pyarrow as pa
-
-        return pa.table(
-            {
-                "kind": pa.array([e["kind"] for e in self.edges], pa.string()),
-                "source": pa.array([e["source"] for e in self.edges], pa.string()),
-                "target": pa.array([e["target"] for e in self.edges], pa.string()),
-            }
-        )
-
-
-def _check_start(store: Store, ref: str) -> tuple[str, str]:
-    """Resolve ``ref`` with the core's rules, so a bad ref fails with the usual message.
-
-    Returns the start node and the ref the SQL walks from: a registry ref
-    (``model-registry/name:alias``) becomes its version's ``project/name:vN``.
-    """
-    run_key = parse_run_ref(ref)
-    if run_key is not None:
-        return f"run:{store.run(run_key).id}", ref
-    parsed = parse_ref(ref)
-    row = versions.resolve(store.db, parsed, allow_deleted=True)
-    if parsed.project is not None and (parsed.project, parsed.name) != (row.project, row.name):
-        ref = f"{row.project}/{row.name}:v{row.number}"
-    return f"version:{row.id}", ref
-
-
-def _depth(depth: int | None) -> int:
-    if depth is None:
-        return -1
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
-        raise InvalidArgumentError(f"invalid depth {depth!r}: use a whole number of edges >= 0, or None for no limit")
-    return depth
-
-
-def _walk(store: Store, direction: str, ref: str, depth: int | None) -> Subgraph:
-    limit = _depth(depth)
-    start, ref = _check_start(store, ref)
-    rows = store.db.read(_packaged(direction), {"ref": ref, "depth": limit})
-    nodes = [{"kind": kind, "id": id, "label": label, "depth": d} for kind, id, label, d in rows]
-    runs = [n["id"] for n in nodes if n["kind"] == "run"]
-    found = [int(n["id"]) for n in nodes if n["kind"] == "version"]
-    edges = []
-    if runs and found:
-        params = {"runs": json.dumps(runs), "versions": json.dumps(found)}
-        for kind, run_id, version_id in store.db.read(SUBGRAPH_EDGES, params):
-            run, version = node_key("run", run_id), node_key("version", version_id)
-            source, target = (run, version) if kind == "produced" else (version, run)
-            edges.append({"kind": kind, "source": source, "target": target})
-        edges.sort(key=lambda e: (e["source"], e["target"]))
-    return Subgraph(store, start, direction, nodes, edges)
-
-
-def ancestry(store: Store, ref: str, depth: int | None = None) -> Subgraph:
-    """Everything ``ref`` came from: producing runs, their inputs, and so on (``queries/ancestry.sql``).
-
-    ``ref`` is an artifact ref (``[project/]name[:alias|:vN]``, deleted versions included)
-    or ``run:<name or id>``; ``depth`` counts edges, None for no limit.
-
-    >>> [n["label"] for n in store.ancestry("trained-model:latest", depth=1).nodes]  # doctest: +SKIP
-    ['model:trained-model:v0', 'train:sunny-smoke-4']
-    """
-    return _walk(store, "ancestry", ref, depth)
-
-
-def impact(store: Store, ref: str, depth: int | None = None) -> Subgraph:
-    """Everything that depends on ``ref``: consuming runs, what they produced, ... (``queries/impact.sql``)."""
-    return _walk(store, "impact", ref, depth)
 
 
 # -- read-only SQL -------------------------------------------------------------------------
@@ -299,9 +168,6 @@ def duckdb_connection(store: Store) -> duckdb.DuckDBPyConnection:
         con.execute(f"LOAD '{_quote(str(sqlite_extension_path()))}'")
         con.execute(f"ATTACH '{_quote(str(path))}' AS lineage (TYPE sqlite, READ_ONLY)")
         con.execute("USE lineage")
-        # DuckDB 1.5.5's common-subplan optimizer merges scans of two different SQLite tables
-        # of the same shape (produced and consumed), returning one table's rows for both.
-        con.execute("SET disabled_optimizers = 'common_subplan'")
     except Exception:
         con.close()
         raise

@@ -69,7 +69,9 @@ def build_lineage_store(dir, graph: dict):
     """Bulk-insert a lineage graph (see ``lineage_graphs``) into a new store; returns the Store.
 
     Runs get ids ``r0``, ``r1``... and names ``run-0``...; versions get ids 1, 2, ... and
-    belong to artifacts ``a0``..``a2`` (type ``dataset``), numbered in order.
+    belong to artifacts ``a0``..``a2`` (type ``dataset``), numbered in order. Optional keys:
+    ``artifacts`` ({artifact index: (project, name)}, default ('p', 'a<index>')) and
+    ``deleted`` (version indexes marked deleted; ``latest`` is the newest live version).
     """
     import lineage
 
@@ -79,9 +81,12 @@ def build_lineage_store(dir, graph: dict):
     for index, artifact in enumerate(graph["versions"]):
         number = numbers.get(artifact, 0)
         numbers[artifact] = number + 1
-        version_rows.append((index + 1, artifact + 1, number, "0" * 64, 0, 0, "2026-01-01T00:00:00Z"))
-        latest[artifact + 1] = index + 1
+        deleted = "2026-01-02T00:00:00Z" if index in graph.get("deleted", ()) else None
+        version_rows.append((index + 1, artifact + 1, number, "0" * 64, 0, 0, "2026-01-01T00:00:00Z", deleted))
+        if deleted is None:
+            latest[artifact + 1] = index + 1
     at = "2026-01-01T00:00:00Z"
+    named = graph.get("artifacts", {})
     with store.db.write() as con:
         con.executemany(
             "INSERT INTO runs (id, project, name, job_type, state, started_at, host, pid) "
@@ -89,12 +94,12 @@ def build_lineage_store(dir, graph: dict):
             [(f"r{i}", f"run-{i}", at) for i in range(graph["runs"])],
         )
         con.executemany(
-            "INSERT INTO artifacts (id, project, name, type, created_at) VALUES (?, 'p', ?, 'dataset', ?)",
-            [(a + 1, f"a{a}", at) for a in sorted(set(graph["versions"]))],
+            "INSERT INTO artifacts (id, project, name, type, created_at) VALUES (?, ?, ?, 'dataset', ?)",
+            [(a + 1, *named.get(a, ("p", f"a{a}")), at) for a in sorted(set(graph["versions"]))],
         )
         con.executemany(
-            "INSERT INTO versions (id, artifact_id, number, digest, size, file_count, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO versions (id, artifact_id, number, digest, size, file_count, created_at, deleted_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             version_rows,
         )
         con.executemany("INSERT INTO aliases (artifact_id, alias, version_id) VALUES (?, 'latest', ?)", latest.items())

@@ -215,6 +215,30 @@ def test_fsck_names_broken_rows_versions_and_aliases(store_dir):
     assert {p.subject for p in report.problems} >= {"d:v1", "d:best"}
 
 
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        "DELETE FROM refs WHERE ref = 'd:best'",
+        "INSERT INTO refs (ref, kind, id) VALUES ('d:v7', 'version', '1')",
+        "UPDATE refs SET id = 'x' WHERE ref = 'd:latest'",
+    ],
+)
+def test_fsck_names_a_refs_table_out_of_step_and_walks_refuse_bad_rows(store_dir, tamper):
+    log(store_dir, "d", {"a": b"alpha"}, aliases=["best"])
+    store = lineage.Store(store_dir)
+    assert fsck(store).clean
+    con = sqlite3.connect(store_dir / "lineage.db")
+    with con:
+        con.execute(tamper)
+    con.close()
+    report = fsck(store)
+    assert kinds(report) == ["refs"] and not report.ok
+    assert "refs table lacks" in str(report.problems[0])
+    if "'x'" in tamper:
+        with pytest.raises(lineage.LineageError, match="refs table of store .* is damaged"):
+            store.ancestry("d:latest")
+
+
 def test_fsck_reports_a_damaged_database(store_dir):
     log(store_dir, "d", {"a": b"alpha" * 1000})
     for i in range(30):

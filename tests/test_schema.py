@@ -169,3 +169,92 @@ def test_open_finds_running_runs_through_the_small_index_also_after_analyze(tmp_
     ).fetchall()
     con.close()
     assert any("USING INDEX runs_running" in row[-1] for row in plan), plan
+
+
+def refs_from_tables(path) -> set[tuple[str, str, str]]:
+    """Every ref the store's rows give, computed in Python: what the refs table must hold."""
+    con = sqlite3.connect(path)
+    out = set()
+    for id, name in con.execute("SELECT id, name FROM runs"):
+        out |= {(f"run:{id}", "run", id), (f"run:{name}", "run", id)}
+    artifacts = {id: (project, name) for id, project, name in con.execute("SELECT id, project, name FROM artifacts")}
+    for vid, artifact, number in con.execute("SELECT id, artifact_id, number FROM versions"):
+        project, name = artifacts[artifact]
+        out |= {(f"{name}:v{number}", "version", str(vid)), (f"{project}/{name}:v{number}", "version", str(vid))}
+    for artifact, alias, vid in con.execute("SELECT artifact_id, alias, version_id FROM aliases"):
+        project, name = artifacts[artifact]
+        for prefix in (name, f"{project}/{name}"):
+            out.add((f"{prefix}:{alias}", "version", str(vid)))
+            if alias == "latest":
+                out.add((prefix, "version", str(vid)))
+    con.close()
+    return out
+
+
+def refs_table(path) -> set[tuple[str, str, str]]:
+    con = sqlite3.connect(path)
+    rows = set(con.execute("SELECT ref, kind, id FROM refs"))
+    con.close()
+    return rows
+
+
+def log_projects(store_dir) -> lineage.Store:
+    """Two projects with an artifact of the same name; aliases set, moved and removed; a deletion."""
+    for project in ("mnist", "other"):
+        for content in ("a", "b", "c"):
+            with lineage.init(project=project, job_type="load", dir=store_dir) as run:
+                artifact = lineage.Artifact("data", type="dataset")
+                with artifact.new_file("x.txt") as f:
+                    f.write(content)
+                run.log_artifact(artifact, aliases=["best"] if content == "a" else [])
+    store = lineage.Store(store_dir)
+    store.alias("mnist/data:v1", "best")  # moved
+    store.alias("other/data:v2", "prod")
+    store.unalias("other/data:v0", "best")  # removed
+    store.delete("mnist/data:v2")  # latest moves back to v1
+    return store
+
+
+def test_refs_table_follows_runs_versions_and_aliases(tmp_path):
+    store = log_projects(tmp_path / "s")
+    path = tmp_path / "s" / "lineage.db"
+    assert refs_table(path) == refs_from_tables(path)
+    rows = refs_table(path)
+    latest_v1 = store.db.read_one(
+        "SELECT CAST(v.id AS TEXT) FROM versions v JOIN artifacts a ON a.id = v.artifact_id "
+        "WHERE a.project = 'mnist' AND v.number = 1"
+    )[0]
+    assert {("mnist/data", "version", latest_v1), ("mnist/data:best", "version", latest_v1)} <= rows
+    assert not any(ref == "other/data:best" for ref, _, _ in rows)
+    assert len([r for r in rows if r[0] == "data:latest"]) == 2  # ambiguous: the queries name nothing
+    store.close()
+
+
+def test_a_store_from_before_the_refs_table_gets_it_filled(tmp_path):
+    store = log_projects(tmp_path / "s")
+    store.close()
+    path = tmp_path / "s" / "lineage.db"
+    expected = refs_table(path)
+    con = sqlite3.connect(path)
+    for kind, name in con.execute(
+        "SELECT type, name FROM sqlite_master WHERE name = 'refs' OR name = 'artifact_prefixes' OR name LIKE 'refs_%'"
+    ).fetchall():
+        con.execute(f"DROP {kind.upper()} {name}")
+    con.execute("PRAGMA user_version = 5")  # version 6 added the refs table
+    con.commit()
+    con.close()
+    lineage.Store(tmp_path / "s").runs()
+    assert refs_table(path) == expected
+    fresh = tmp_path / "fresh.db"
+    con = sqlite3.connect(fresh)
+    con.executescript(dbmod.schema_sql())
+    con.close()
+    assert _describe(path) == _describe(fresh)
+
+    def objects(db):
+        con = sqlite3.connect(db)
+        rows = set(con.execute("SELECT type, name, sql FROM sqlite_master WHERE type IN ('view', 'trigger')"))
+        con.close()
+        return rows
+
+    assert objects(path) == objects(fresh)

@@ -189,6 +189,21 @@ class StoreMachine(RuleBasedStateMachine):
                 assert bool(version.used_by()) == (number in self.model.used.get(name, set()))
 
     @invariant()
+    def refs_table_names_what_the_model_does(self):
+        # Deleted versions keep their vN refs (lineage still starts from them); aliases leave them.
+        for name in TYPES:
+            for selector in ["latest", *ALIASES, "v0", "v1", "v2", "v4"]:
+                rows = self.store.db.read(
+                    "SELECT v.number, v.deleted_at IS NOT NULL FROM refs "
+                    "JOIN versions v ON CAST(v.id AS TEXT) = refs.id WHERE refs.ref = ? AND refs.kind = 'version'",
+                    (f"p/{name}:{selector}",),
+                )
+                live = [number for number, deleted in rows if not deleted]
+                expected = self.model.resolve(name, selector)
+                assert live == ([] if expected is None else [expected]), (name, selector, rows)
+                assert len(rows) <= 1
+
+    @invariant()
     def blobs_on_disk_are_what_live_versions_use(self):
         on_disk = {p.parent.name + p.name for p in (self.dir / "store" / "blobs").glob("??/*")}
         live = self.model.live_blobs()
