@@ -19,7 +19,7 @@ from . import versions
 from .artifact import Artifact
 from .config import Config
 from .db import now
-from .errors import InvalidArgumentError, LineageError
+from .errors import InvalidArgumentError, LineageError, NotFoundError
 from .logged import LoggedArtifact
 from .media import Image
 from .names import run_name
@@ -270,8 +270,7 @@ class Run:
                 raise InvalidArgumentError(f"artifact {artifact_or_name.name!r} is not logged yet: log it first")
             artifact_or_name = artifact_or_name.logged
         if isinstance(artifact_or_name, LoggedArtifact):
-            row = versions.version_row(self.store.db, artifact_or_name.id)
-            self.store.check_live(row)
+            row = self._same_version(artifact_or_name)
         else:
             row = versions.resolve(self.store.db, parse_ref(artifact_or_name, self.project))
         if type is not None and row.type != type:
@@ -280,6 +279,25 @@ class Run:
             "INSERT OR IGNORE INTO consumed (run_id, version_id, created_at) VALUES (?, ?, ?)", (self.id, row.id, now())
         )
         return LoggedArtifact(self.store, row)
+
+    def _same_version(self, logged: LoggedArtifact) -> versions.VersionRow:
+        """The version of this run's store that ``logged`` is: same project, name and digest.
+
+        Never by numeric id alone: an id from another store names an unrelated version here.
+        """
+        theirs = logged._row
+        if _same_folder(logged._store.dir, self.store.dir):
+            row = versions.version_row(self.store.db, theirs.id)
+            if (row.project, row.name, row.digest) == (theirs.project, theirs.name, theirs.digest):
+                self.store.check_live(row)
+                return row
+        row = versions.find_by_digest(self.store.db, theirs.project, theirs.name, theirs.digest)
+        if row is None:
+            raise NotFoundError(
+                f"{logged.qualified_name} is from the store {logged._store.dir}, and this run's store "
+                f"{self.store.dir} holds no version with its content: log it here first, or use a ref"
+            )
+        return row
 
     def finish(self, exit_code: int | None = None, error: str | None = None) -> None:
         """End the run: ``finished``, or ``failed`` with a non-zero exit code or an error."""
@@ -307,6 +325,13 @@ class Run:
         else:
             self.finish()
         return False
+
+
+def _same_folder(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
 
 
 def init(
