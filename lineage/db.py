@@ -46,6 +46,11 @@ MIGRATIONS: dict[int, str] = {
     1: "CREATE INDEX IF NOT EXISTS runs_by_name ON runs (name);",
     2: "DROP INDEX IF EXISTS runs_by_state;\n"
     "CREATE INDEX IF NOT EXISTS runs_running ON runs (host) WHERE state = 'running';",
+    # file_state is a cache: rebuilt with ctime in its key, old entries (which could
+    # name stale content) are dropped and the files are hashed once more.
+    3: "DROP TABLE IF EXISTS file_state;\n"
+    "CREATE TABLE file_state (path TEXT NOT NULL PRIMARY KEY, inode INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, "
+    "mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL) WITHOUT ROWID;",
 }
 
 

@@ -24,8 +24,8 @@ from .refs import parse_ref, parse_run_ref
 
 STORE_FOLDER = ".lineage"
 ENV_VAR = "LINEAGE_DIR"
-# A source file whose mtime is this close to the moment we read it could change again
-# within the same timestamp tick: it is hashed, but not remembered in file_state.
+# A source file whose mtime or ctime is this close to the moment we read it could change
+# again within the same timestamp tick: it is hashed, but not remembered in file_state.
 RACY_NS = 20_000_000
 
 
@@ -176,24 +176,26 @@ class Store:
         known = self._file_states([src for _, src in sources])
         recorded = self._recorded_blobs({row[3] for row in known.values()})
         out: dict[str, BlobInfo] = {}
-        remember: list[tuple[str, int, int, int, str]] = []
+        remember: list[tuple[str, int, int, int, int, str]] = []
         blobs = self.blobs
         for path, src in sources:
             st = os.stat(src)
-            key = (st.st_ino, st.st_mtime_ns, st.st_size)
+            key = (st.st_ino, st.st_ctime_ns, st.st_mtime_ns, st.st_size)
             cached = known.get(src)
             blob = None
-            if cached is not None and cached[:3] == key:
-                blob = blobs.existing(cached[3], recorded.get(cached[3]))
+            if cached is not None and cached[:4] == key:
+                blob = blobs.existing(cached[4], recorded.get(cached[4]))
             if blob is None:
                 blob = blobs.put_file(src, st.st_size)
-                if st.st_mtime_ns < started - RACY_NS:
+                # ctime moves on every write, so it also tells a rewrite that kept the mtime.
+                if max(st.st_ctime_ns, st.st_mtime_ns) < started - RACY_NS:
                     remember.append((src, *key, blob.sha256))
             out[path] = blob
         if remember:
             with self.db.write() as con:
                 con.executemany(
-                    "INSERT OR REPLACE INTO file_state (path, inode, mtime_ns, size, sha256) VALUES (?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO file_state (path, inode, ctime_ns, mtime_ns, size, sha256) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
                     remember,
                 )
         return out
@@ -209,17 +211,17 @@ class Store:
             out.update((sha, (size, mtime)) for sha, size, mtime in rows)
         return out
 
-    def _file_states(self, sources: list[str]) -> dict[str, tuple[int, int, int, str]]:
+    def _file_states(self, sources: list[str]) -> dict[str, tuple[int, int, int, int, str]]:
         if not sources:
             return {}
         if len(sources) == 1:
             rows = self.db.read(
-                "SELECT path, inode, mtime_ns, size, sha256 FROM file_state WHERE path = ?", (sources[0],)
+                "SELECT path, inode, ctime_ns, mtime_ns, size, sha256 FROM file_state WHERE path = ?", (sources[0],)
             )
         else:
             prefix = os.path.commonpath(sources).rstrip("/") + "/"
             rows = self.db.read(
-                "SELECT path, inode, mtime_ns, size, sha256 FROM file_state WHERE path >= ? AND path < ?",
+                "SELECT path, inode, ctime_ns, mtime_ns, size, sha256 FROM file_state WHERE path >= ? AND path < ?",
                 (prefix, prefix[:-1] + "0"),
             )
         return {r[0]: r[1:] for r in rows}

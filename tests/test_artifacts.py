@@ -6,6 +6,7 @@ import hashlib
 import itertools
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 import lineage
 from lineage.artifact import manifest_digest
+from lineage.store import RACY_NS
 
 from .strategies import file_sets
 
@@ -247,9 +249,7 @@ def test_relogging_an_unchanged_folder_reads_no_file(store_dir, tmp_path, monkey
     src.mkdir()
     for i in range(20):
         (src / f"{i}.txt").write_text(str(i))
-    old = 1_600_000_000_000_000_000  # files not touched in the last moments are remembered
-    for p in src.iterdir():
-        os.utime(p, ns=(old, old))
+    time.sleep(2 * RACY_NS / 1e9)  # files not touched (mtime or ctime) in the last moments are remembered
     with lineage.init(project="p", dir=store_dir) as run:
         art = lineage.Artifact("d", type="dataset")
         art.add_dir(src)
@@ -273,6 +273,37 @@ def test_relogging_an_unchanged_folder_reads_no_file(store_dir, tmp_path, monkey
         art = lineage.Artifact("d", type="dataset")
         art.add_dir(src)
         assert run.log_artifact(art).version == "v1"
+
+
+@pytest.mark.parametrize("how", ["in place", "recreated"])
+def test_a_rewrite_that_keeps_size_and_mtime_is_logged_with_its_new_content(store_dir, tmp_path, how):
+    # What cp -p, tar and rsync --times do: new bytes, same size, the old mtime put back.
+    src = tmp_path / "src"
+    src.mkdir()
+    data = src / "data.bin"
+    data.write_bytes(b"old content")
+    time.sleep(2 * RACY_NS / 1e9)
+    with lineage.init(project="p", dir=store_dir) as run:
+        art = lineage.Artifact("d", type="dataset")
+        art.add_dir(src)
+        first = run.log_artifact(art)
+    st = os.stat(data)
+    if how == "in place":
+        with open(data, "r+b") as f:
+            f.write(b"NEW content")
+    else:  # what tar does: unlink, create (the file system often hands out the same inode number)
+        data.unlink()
+        data.write_bytes(b"NEW content")
+    os.utime(data, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert os.stat(data).st_size == st.st_size and os.stat(data).st_mtime_ns == st.st_mtime_ns
+    time.sleep(2 * RACY_NS / 1e9)  # also once the rewrite is old enough to be remembered
+    with lineage.init(project="p", dir=store_dir) as run:
+        art = lineage.Artifact("d", type="dataset")
+        art.add_dir(src)
+        second = run.log_artifact(art)
+    assert second.id != first.id
+    assert second.open("data.bin").read() == b"NEW content"
+    assert first.open("data.bin").read() == b"old content"
 
 
 def test_artifact_logged_into_another_store_copies_its_blobs(tmp_path):
