@@ -12,9 +12,12 @@ import errno
 import hashlib
 import itertools
 import os
+import re
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from .errors import CorruptBlobError
 
@@ -25,6 +28,10 @@ TEMP_MARK = ".tmp-"
 SYNC_EACH_UP_TO = 32  # above this many new files, one syncfs beats an fsync per file
 _counter = itertools.count()
 _LOOK_UP = object()
+_NO_LINKS = (errno.EPERM, errno.ENOTSUP, errno.EMLINK, errno.EOPNOTSUPP)
+DIGEST_RE = re.compile(r"[0-9a-f]{64}")
+# Opening a blob never follows a link: a store handed over by someone else may hold one.
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
 
 
 @dataclass(frozen=True)
@@ -36,10 +43,25 @@ class BlobInfo:
     mtime_ns: int
 
 
-def hash_file(path: str | os.PathLike, chunk: int = CHUNK) -> str:
-    """SHA-256 of a file's content, streamed."""
+def check_digest(sha256: object) -> str:
+    """Return ``sha256`` if it is a digest (64 lowercase hex characters), else raise.
+
+    Every digest read from a database becomes a path under ``blobs/``: a forged one such
+    as ``../../outside/x`` must never reach the disk.
+    """
+    if not isinstance(sha256, str) or not DIGEST_RE.fullmatch(sha256):
+        raise CorruptBlobError(
+            f"the store names a blob {str(sha256)[:80]!r}, which is no SHA-256 digest: the database is damaged "
+            "or forged; run 'lineage fsck'"
+        )
+    return sha256
+
+
+def hash_file(path: str | os.PathLike, chunk: int = CHUNK, follow: bool = True) -> str:
+    """SHA-256 of a file's content, streamed (``follow=False``: refuse a link)."""
     digest = hashlib.sha256()
-    with open(path, "rb", buffering=0) as f:
+    flags = os.O_RDONLY if follow else _READ_FLAGS
+    with open(os.open(path, flags), "rb", buffering=0) as f:
         size = os.fstat(f.fileno()).st_size
         if size < chunk:  # one read; no big buffer to allocate for a small file
             digest.update(f.read())
@@ -80,6 +102,7 @@ class BlobStore:
         self._dirs: set[str] = set()
         self._unsynced: list[str] = []
         self._fresh: dict[str, BlobInfo] = {}  # written by this process, maybe not yet recorded
+        self._real: set[str] = set()  # fan-out folders seen to be folders, not links
 
     # -- paths -------------------------------------------------------------------------
     def path(self, sha256: str) -> Path:
@@ -88,37 +111,75 @@ class BlobStore:
 
     def _where(self, sha256: str) -> str:
         # Plain strings on the hot paths: pathlib costs more than the system calls here.
+        if len(sha256) != 64 or not DIGEST_RE.fullmatch(sha256):
+            check_digest(sha256)
         return f"{self._root}/{sha256[:2]}/{sha256[2:]}"
 
     def _ensure_dir(self, sub: str) -> str:
         folder = f"{self._root}/{sub}"
         if sub not in self._dirs:
+            self._refuse_links(sub)
             os.makedirs(folder, exist_ok=True)
+            self._refuse_links(sub)
             self._dirs.add(sub)
         return folder
+
+    def _refuse_links(self, sub: str) -> None:
+        """Refuse a ``blobs/`` or fan-out folder that is a link: it would lead out of the store."""
+        if sub in self._real:
+            return
+        for folder in (self._root, f"{self._root}/{sub}"):
+            try:
+                st = os.lstat(folder)
+            except FileNotFoundError:
+                return  # not there yet: checked again once created
+            if not stat.S_ISDIR(st.st_mode):
+                raise CorruptBlobError(
+                    f"{folder} is not a folder (a link?): links inside a store are never followed; run 'lineage fsck'"
+                )
+        self._real.add(sub)
 
     def _temp_path(self, folder: str, stem: str) -> str:
         return f"{folder}/{stem}{TEMP_MARK}{os.getpid()}-{next(_counter)}"
 
     # -- reading -----------------------------------------------------------------------
     def existing(self, sha256: str, recorded: tuple[int, int] | None | object = _LOOK_UP) -> BlobInfo | None:
-        """The blob if it exists and is what the store recorded; None if it must be written.
+        """The blob if it is stored with the right bytes; None if it must be written.
 
         ``recorded`` is the (size, mtime_ns) the store holds for it, when the caller
         fetched it already (in bulk); otherwise it is looked up.
+
+        A blob holding the right bytes is never replaced: other processes may be reading
+        or linking it (a rename over it makes their ``os.link`` fail). One whose stat is
+        neither what this process wrote nor what the store recorded (another process's
+        upload not committed yet, a crash's leftover, a store copied without its mtimes)
+        is re-hashed: the right bytes are adopted as they are, and synced before the
+        version commits; wrong bytes are a damaged blob, rewritten from our copy.
         """
+        path = self._where(sha256)
+        self._refuse_links(sha256[:2])
         try:
-            st = os.stat(self._where(sha256))
+            st = os.lstat(path)
         except FileNotFoundError:
             return None
         info = BlobInfo(sha256, st.st_size, st.st_mtime_ns)
         if self._fresh.get(sha256) == info:
             return info
+        if not stat.S_ISREG(st.st_mode):
+            raise CorruptBlobError(f"blob {sha256} in {self.root} is not a plain file (a link?): run 'lineage fsck'")
         if recorded is _LOOK_UP:
             recorded = self._recorded(sha256)
         if recorded == (st.st_size, st.st_mtime_ns):
             return info
-        return None  # unrecorded (left by a crash) or changed: rewrite it from our copy
+        try:
+            intact = hash_file(path, follow=False) == sha256
+        except FileNotFoundError:
+            return None
+        if not intact:
+            return None
+        self._fresh[sha256] = info
+        self._unsynced.append(path)
+        return info
 
     def check(self, sha256: str, size: int | None = None, recorded: tuple[int, int] | None = None) -> str:
         """Return the blob's path once it is known intact, else raise CorruptBlobError.
@@ -127,24 +188,56 @@ class BlobStore:
         looked up when not given); otherwise the blob is re-hashed, and a changed one is
         reported, never served.
         """
+        return self.checked(sha256, size, recorded)[0]
+
+    def checked(
+        self, sha256: str, size: int | None = None, recorded: tuple[int, int] | None = None
+    ) -> tuple[str, os.stat_result]:
+        """:meth:`check`, also returning the blob's stat (its mode tells if it is writable)."""
         path = self._where(sha256)
+        self._refuse_links(sha256[:2])
         try:
-            st = os.stat(path)
+            st = os.lstat(path)
         except FileNotFoundError:
             raise CorruptBlobError(f"blob {sha256} is missing from {self.root}: run 'lineage fsck'") from None
+        if not stat.S_ISREG(st.st_mode):
+            raise CorruptBlobError(f"blob {sha256} in {self.root} is not a plain file (a link?): run 'lineage fsck'")
         if recorded is None:
             recorded = self._recorded(sha256)
         if recorded == (st.st_size, st.st_mtime_ns):
-            return path
-        if (size is not None and st.st_size != size) or hash_file(path) != sha256:
+            return path, st
+        try:
+            intact = (size is None or st.st_size == size) and hash_file(path, follow=False) == sha256
+        except FileNotFoundError:
+            raise CorruptBlobError(f"blob {sha256} is missing from {self.root}: run 'lineage fsck'") from None
+        if not intact:
             raise CorruptBlobError(f"blob {sha256} was altered on disk (through a hard link?): run 'lineage fsck'")
-        return path
+        return path, st
+
+    def open(self, sha256: str, size: int | None = None) -> IO[bytes]:
+        """The blob opened for reading once it is known intact; a link is never followed."""
+        return open(os.open(self.check(sha256, size), _READ_FLAGS), "rb")
 
     # -- writing -----------------------------------------------------------------------
     def _place(self, tmp: str, sha256: str, st: os.stat_result) -> BlobInfo:
         """Move a finished temp file (whose stat is ``st``) into place as the blob ``sha256``."""
         final = f"{self._ensure_dir(sha256[:2])}/{sha256[2:]}"
-        os.replace(tmp, final)  # keeps the inode and mtime that ``st`` describes
+        # A link, not a rename: it never replaces a blob another process placed a moment
+        # ago, which its readers may be linking (keeps the inode and mtime ``st`` describes).
+        try:
+            os.link(tmp, final, follow_symlinks=False)
+        except FileExistsError:
+            current = self.existing(sha256)
+            if current is not None:
+                os.unlink(tmp)
+                return current
+            os.replace(tmp, final)  # the blob there has wrong bytes: repaired from our copy
+        except OSError as exc:
+            if exc.errno not in _NO_LINKS:
+                raise
+            os.replace(tmp, final)  # a file system without hard links
+        else:
+            os.unlink(tmp)
         self._unsynced.append(final)
         info = self._fresh[sha256] = BlobInfo(sha256, st.st_size, st.st_mtime_ns)
         return info

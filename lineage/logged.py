@@ -8,10 +8,12 @@ they differ) before it is linked or served, so a corrupted blob is named, never 
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import fcntl
 import json
 import os
-import shutil
+import secrets
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -126,18 +128,26 @@ class LoggedArtifact:
         )
         if row is None:
             raise PathNotFoundError(f"no file {path!r} in {self.qualified_name}")
-        return open(self._store.blobs.check(row[0], row[1]), "rb")
+        return self._store.blobs.open(row[0], row[1])
 
     def default_root(self) -> Path:
         return Path.cwd() / "artifacts" / self.name
 
     def download(
-        self, root: str | os.PathLike | None = None, progress: Callable[[str, int], None] | None = None
+        self,
+        root: str | os.PathLike | None = None,
+        progress: Callable[[str, int], None] | None = None,
+        link: bool | None = None,
     ) -> str:
         """Materialise the version's files under ``root`` and return its path.
 
         Default root: ``./artifacts/<name>:<version>``. ``progress(path, size)`` is called
-        after each file (the CLI's progress bar).
+        after each file (the CLI's progress bar). ``link``: True hard-links every file to
+        its blob where the file system allows (then an edit of a downloaded file by root,
+        who may write a read-only file, changes the store's blob: fsck and download notice
+        and refuse it); False copies (a reflink where the file system has them); None, the
+        default, links only where the link is protected (not as root, and only a
+        read-only blob) and copies otherwise, so an edit never harms the store.
         """
         self._store.check_live(self._row)
         target_root = Path(root) if root is not None else self.default_root()
@@ -146,7 +156,9 @@ class LoggedArtifact:
         real_root = os.path.realpath(target_root)
         safe_dirs: set[str] = {root_str}
         blobs = self._store.blobs
+        as_root = os.geteuid() == 0 if hasattr(os, "geteuid") else False
         for path, sha, size, rec_size, rec_mtime in self._file_rows():
+            check_path(path)  # a value from the database becomes a path: validated like any other
             # Plain strings: at tens of thousands of files, pathlib costs more than the links.
             target = f"{root_str}/{path}"
             parent = os.path.dirname(target)
@@ -160,8 +172,9 @@ class LoggedArtifact:
                 _make_folder(parent)
                 _refuse_outside(parent, real_root)
                 safe_dirs.add(parent)
-            blob = blobs.check(sha, size, recorded=(rec_size, rec_mtime) if rec_size is not None else None)
-            _materialise(blob, target, sha, size)
+            blob, blob_st = blobs.checked(sha, size, recorded=(rec_size, rec_mtime) if rec_size is not None else None)
+            by_link = link if link is not None else not as_root and not blob_st.st_mode & 0o222
+            _materialise(blob, blob_st, target, sha, size, by_link)
             if progress is not None:
                 progress(path, size)
         return str(target_root)
@@ -216,36 +229,106 @@ def _refuse_outside(folder: str, real_root: str) -> None:
         raise InvalidArgumentError(f"{folder!r} leads out of the download folder (through a link): remove the link")
 
 
-def _materialise(blob: str, target: str, sha: str, size: int) -> None:
-    """Make ``target`` hold the blob's content: leave it, link it, or copy it."""
+def _materialise(blob: str, blob_st: os.stat_result, target: str, sha: str, size: int, link: bool) -> None:
+    """Make ``target`` hold the blob's content: leave it, link it, or copy it.
+
+    A file already there is never written through (it may be a link planted to lead the
+    write elsewhere): a new file is made under an unpredictable name in the same folder
+    and renamed over it, which also keeps concurrent downloads of one folder whole.
+    """
+    if link:
+        try:
+            os.link(blob, target, follow_symlinks=False)
+            return
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            if exc.errno not in _LINK_FAILURES:
+                raise
+            link = False
     try:
-        os.link(blob, target)
+        st = os.lstat(target)
+    except FileNotFoundError:
+        st = None
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise InvalidArgumentError(f"cannot download to {target!r}: a folder is in the way")
+        if (st.st_ino, st.st_dev) == (blob_st.st_ino, blob_st.st_dev):
+            if link:
+                return
+        elif stat.S_ISREG(st.st_mode) and st.st_size == size and hash_file(target, follow=False) == sha:
+            return
+    if link:
+        try:
+            _replace_with(target, lambda tmp: os.link(blob, tmp, follow_symlinks=False))
+            return
+        except OSError as exc:
+            if exc.errno not in _LINK_FAILURES:
+                raise
+    _replace_with(target, lambda tmp: _copy(blob, tmp))
+
+
+def _replace_with(target: str, make: Callable[[str], None]) -> None:
+    """Make a new file with ``make(tmp)`` beside ``target`` and rename it over ``target``."""
+    folder, name = os.path.split(target)
+    for _ in range(100):
+        tmp = f"{folder}/.{name[:100]}.lineage-{secrets.token_hex(8)}"
+        try:
+            make(tmp)
+            break
+        except FileExistsError:
+            continue  # a name taken (or planted): draw another
+    else:
+        raise InvalidArgumentError(f"cannot download to {folder!r}: no free temporary name there")
+    try:
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _copy(blob: str, tmp: str) -> None:
+    """Copy a blob into a new file ``tmp`` (created here, never through a link).
+
+    A reflink (FICLONE) where the file system has them, else copy_file_range, else read
+    and write.
+    """
+    src = os.open(blob, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        dst = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        try:
+            _copy_fd(src, dst)
+        except BaseException:
+            os.close(dst)
+            os.unlink(tmp)
+            raise
+        os.close(dst)
+    finally:
+        os.close(src)
+
+
+_FICLONE = 0x40049409  # linux/fs.h: _IOW(0x94, 9, int)
+
+
+def _copy_fd(src: int, dst: int) -> None:
+    try:
+        fcntl.ioctl(dst, _FICLONE, src)
         return
-    except FileExistsError:
+    except OSError:
         pass
-    except OSError as exc:
-        if exc.errno not in _LINK_FAILURES:
-            raise
-        _copy(blob, target)
-        return
-    st = os.lstat(target)
-    blob_st = os.stat(blob)
-    if (st.st_ino, st.st_dev) == (blob_st.st_ino, blob_st.st_dev):
-        return
-    if stat.S_ISREG(st.st_mode) and st.st_size == size and hash_file(target) == sha:
-        return
-    if stat.S_ISDIR(st.st_mode):
-        raise InvalidArgumentError(f"cannot download to {target!r}: a folder is in the way")
-    os.unlink(target)  # a wrong file or a link: never write through it
-    try:
-        os.link(blob, target)
-    except OSError as exc:
-        if exc.errno not in _LINK_FAILURES:
-            raise
-        _copy(blob, target)
-
-
-def _copy(blob: str, target: str) -> None:
-    tmp = f"{target}.lineage-tmp"
-    shutil.copyfile(blob, tmp)
-    os.replace(tmp, target)
+    if hasattr(os, "copy_file_range"):
+        try:
+            while os.copy_file_range(src, dst, 1 << 30):
+                pass
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+                raise
+            os.lseek(src, 0, os.SEEK_SET)
+            os.lseek(dst, 0, os.SEEK_SET)
+            os.ftruncate(dst, 0)
+    while chunk := os.read(src, 8 << 20):
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(dst, view) :]

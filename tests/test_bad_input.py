@@ -373,7 +373,7 @@ def _(ctx):
 
 @case("verify a download altered through its hard link", lineage.VerifyError)
 def _(ctx):
-    root = Path(ctx.store().artifact("data:v1").download(ctx.scratch / "download"))
+    root = Path(ctx.store().artifact("data:v1").download(ctx.scratch / "download", link=True))
     ctx.corrupt("data:v1", "a.txt")
     return lambda: ctx.store().artifact("data:v1").verify(root)
 

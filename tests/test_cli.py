@@ -330,6 +330,14 @@ def test_download_and_verify(built, tmp_path):
     assert_one_line_error(done, "altered test.pt", "extra extra.txt")
 
 
+def test_download_link_and_copy_options(built, tmp_path):
+    lineage("download", "--link", "mnist-raw", str(tmp_path / "linked"), store=built)
+    lineage("download", "--copy", "mnist-raw", str(tmp_path / "copied"), store=built)
+    assert os.stat(tmp_path / "linked" / "test.pt").st_nlink >= 2  # it shares its inode with the blob
+    assert os.stat(tmp_path / "copied" / "test.pt").st_nlink == 1
+    assert "ok:" in lineage("verify", "mnist-raw", str(tmp_path / "copied"), store=built).stdout
+
+
 def test_download_default_folder(built, tmp_path):
     data = as_json("download", "convnet:v0", store=built)
     assert Path(data["path"]) == tmp_path / "artifacts" / "convnet:v0"
