@@ -329,26 +329,52 @@ class BlobStore:
             _fsync_path(folder)
 
     # -- maintenance -------------------------------------------------------------------
+    def _walk_root(self) -> bool:
+        """True when ``blobs/`` is there to walk; raises when it is a link (never followed)."""
+        if os.path.islink(self.root):
+            raise CorruptBlobError(
+                f"{self.root} is a link, not a folder: links inside a store are never followed; "
+                "make it a plain folder (run 'lineage fsck')"
+            )
+        return self.root.is_dir()
+
     def iter_blobs(self) -> Iterable[tuple[str, Path]]:
-        """Every blob file on disk as (digest, path); temp files are skipped."""
-        if not self.root.is_dir():
+        """Every blob file on disk as (digest, path); temp files and links to folders are skipped."""
+        if not self._walk_root():
             return
         for sub in sorted(os.listdir(self.root)):
-            if len(sub) != 2 or sub == TEMP_DIR:
-                continue
             folder = self.root / sub
+            if len(sub) != 2 or sub == TEMP_DIR or os.path.islink(folder) or not folder.is_dir():
+                continue
             for rest in sorted(os.listdir(folder)):
                 if TEMP_MARK not in rest:
                     yield sub + rest, folder / rest
 
     def iter_temps(self) -> Iterable[Path]:
         """Temp files left by writes in progress or by processes that died mid-write."""
-        if not self.root.is_dir():
+        if not self._walk_root():
             return
-        for folder, _, names in os.walk(self.root):
+        for folder, _, names in os.walk(self.root):  # never descends into links
             for name in names:
                 if TEMP_MARK in name:
                     yield Path(folder) / name
+
+    def links(self) -> list[Path]:
+        """Every link in ``blobs/`` (or ``blobs/`` itself, if it is one): a store must not
+        lead outside itself, so lineage never follows them (fsck names them)."""
+        if os.path.islink(self.root):
+            return [self.root]
+        if not self.root.is_dir():
+            return []
+        out = []
+        with os.scandir(self.root) as entries:
+            for entry in entries:
+                if entry.is_symlink():
+                    out.append(Path(entry.path))
+                elif entry.is_dir(follow_symlinks=False):
+                    with os.scandir(entry.path) as inner:
+                        out += [Path(e.path) for e in inner if e.is_symlink()]
+        return sorted(out)
 
     def remove(self, sha256: str) -> int:
         """Delete a blob's file; returns the bytes freed (0 if it was already gone)."""

@@ -120,7 +120,7 @@ def gc(store, dry_run: bool = False, wait_s: float = 10.0) -> GcPlan:
     if dry_run:
         return plan_gc(store)
     store.db  # noqa: B018 (a missing store is reported before the lock file is created)
-    fd = store.staging.exclusive(wait_s)
+    fds = store.staging.exclusive(wait_s)
     try:
         plan = plan_gc(store)
         if plan.rows:
@@ -137,7 +137,8 @@ def gc(store, dry_run: bool = False, wait_s: float = 10.0) -> GcPlan:
             freed += item.size
         return replace(plan, executed=True, freed_bytes=freed)
     finally:
-        os.close(fd)
+        for fd in fds:
+            os.close(fd)
 
 
 def stray_temps(paths: Iterable[Path]) -> list[Path]:

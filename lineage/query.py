@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from dataclasses import dataclass, field
 from functools import cache
@@ -22,6 +23,8 @@ from .db import DB_NAME, connect_read_only
 from .errors import InvalidArgumentError, NotFoundError
 from .graphs import graph, node_key, run_attributes, version_attributes
 from .refs import parse_ref, parse_run_ref
+
+_FILE_SAFE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 if TYPE_CHECKING:
     import duckdb
@@ -311,13 +314,21 @@ def export(store: Store, dir: str | os.PathLike) -> list[Path]:
     import pyarrow.parquet as pq
 
     out = Path(dir)
-    out.mkdir(parents=True, exist_ok=True)
     names = [
         row[0]
         for row in store.db.read(
             "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name"
         )
     ]
+    # Each name becomes a file name: a store from someone else may hold a view named
+    # '../../x'. Refused before anything is written.
+    bad = [name for name in names if not _FILE_SAFE_NAME.fullmatch(name)]
+    if bad:
+        raise InvalidArgumentError(
+            f"cannot export: the store has a table or view named {bad[0]!r}, which is not a plain name "
+            "(letters, digits, _): drop or rename it"
+        )
+    out.mkdir(parents=True, exist_ok=True)
     written = []
     for name in names:
         table = sql(store, f'SELECT * FROM "{name}"')

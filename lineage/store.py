@@ -43,55 +43,80 @@ def locate(dir: str | os.PathLike | None = None) -> Path:
     return here / STORE_FOLDER
 
 
+LOCK_NAME = "staging.lock"  # beside lineage.db: blobs/ holds blobs only
+LEGACY_LOCK = Path("blobs") / LOCK_NAME  # where stores before it kept the lock
+
+
 class StagingLock:
     """A shared lock held while a process has blobs not yet referenced by a version.
 
     ``gc`` takes it exclusively, so it never frees a blob an upload is about to commit.
     ``flock`` locks die with their process, so a crash never leaves the store locked.
+    The lock file lives beside the database. A store written before that has one in
+    ``blobs/``, which older lineage versions still use: while it is there it is taken
+    too (never created, never through a link), so old and new processes exclude each other.
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, legacy: Path | None = None):
         self.path = path
+        self.legacy = legacy
         self._count = 0
-        self._fd: int | None = None
+        self._fds: list[int] = []
         self._mutex = threading.Lock()
 
     def acquire(self) -> None:
         with self._mutex:
             if self._count == 0:
-                self._fd = self._open()
-                fcntl.flock(self._fd, fcntl.LOCK_SH)
+                self._fds = self._open_all()
+                for fd in self._fds:
+                    fcntl.flock(fd, fcntl.LOCK_SH)
             self._count += 1
 
     def release(self) -> None:
         with self._mutex:
             self._count -= 1
-            if self._count == 0 and self._fd is not None:
-                os.close(self._fd)
-                self._fd = None
+            if self._count == 0:
+                fds, self._fds = self._fds, []
+                for fd in fds:
+                    os.close(fd)
+
+    def _open_all(self) -> list[int]:
+        fds = [self._open()]
+        if self.legacy is not None:
+            try:
+                fds.append(os.open(self.legacy, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0)))
+            except OSError:
+                pass  # no legacy lock (or not a plain file): nothing older uses this store
+        return fds
 
     def _open(self) -> int:
         try:
-            return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            return os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
         except FileNotFoundError:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            return os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
 
-    def exclusive(self, wait_s: float = 10.0) -> int:
-        """Take the lock exclusively (for gc); returns the fd to close when done."""
-        fd = self._open()
+    def exclusive(self, wait_s: float = 10.0) -> list[int]:
+        """Take the lock exclusively (for gc); returns the fds to close when done."""
+        fds = self._open_all()
         deadline = time.monotonic() + wait_s
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return fd
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    os.close(fd)
-                    raise StoreBusyError(
-                        "another process is adding files to this store: run gc again when it is done"
-                    ) from None
-                time.sleep(0.05)
+        try:
+            for fd in fds:
+                while True:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() > deadline:
+                            raise StoreBusyError(
+                                "another process is adding files to this store: run gc again when it is done"
+                            ) from None
+                        time.sleep(0.05)
+        except BaseException:
+            for fd in fds:
+                os.close(fd)
+            raise
+        return fds
 
 
 class Store:
@@ -106,7 +131,7 @@ class Store:
         self._db: Database | None = None
         self._blobs: BlobStore | None = None
         self._mutex = threading.Lock()
-        self.staging = StagingLock(self.dir / "blobs" / "staging.lock")
+        self.staging = StagingLock(self.dir / LOCK_NAME, legacy=self.dir / LEGACY_LOCK)
 
     def __repr__(self) -> str:
         return f"Store({str(self.dir)!r})"
