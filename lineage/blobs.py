@@ -323,9 +323,13 @@ class BlobStore:
         if len(paths) > SYNC_EACH_UP_TO:
             _syncfs(self.root)
             return
+        synced = []
         for path in paths:
-            _fsync_path(path)
-        for folder in {os.path.dirname(p) for p in paths}:
+            # A blob of an artifact dropped before it was logged may have been freed by gc
+            # since: no version can use it, so there is nothing to make durable.
+            if _fsync_path(path, missing_ok=True):
+                synced.append(path)
+        for folder in {os.path.dirname(p) for p in synced}:
             _fsync_path(folder)
 
     # -- maintenance -------------------------------------------------------------------
@@ -392,8 +396,14 @@ def _write_all(fd: int, view: memoryview) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _fsync_path(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
+def _fsync_path(path: str, missing_ok: bool = False) -> bool:
+    """fsync a file or folder; False if it is gone and ``missing_ok``."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        if missing_ok:
+            return False
+        raise
     try:
         os.fsync(fd)
     except OSError as exc:  # some file systems refuse fsync on folders
@@ -401,3 +411,4 @@ def _fsync_path(path: str) -> None:
             raise
     finally:
         os.close(fd)
+    return True

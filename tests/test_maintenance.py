@@ -307,3 +307,21 @@ def test_a_store_with_the_old_lock_in_blobs_still_works_and_its_old_lock_is_hono
         os.close(fd)
     assert gc(store).empty  # v0's files are all in v1: nothing to free, and the old lock is left alone
     assert legacy.exists() and store.fsck().clean
+
+
+def test_an_artifact_dropped_before_logging_then_gc_does_not_break_the_next_log(store_dir):
+    import gc as python_gc
+
+    with lineage.init(project="p", dir=store_dir) as run:
+        dropped = lineage.Artifact("dropped", type="dataset")
+        with dropped.new_file("x", mode="wb") as f:
+            f.write(b"never logged")
+        del dropped
+        python_gc.collect()  # its staging hold is released: gc may free its blob now
+        assert [item.sha256 for item in gc(run.store).blobs] == [digest(b"never logged")]
+        art = lineage.Artifact("kept", type="dataset")
+        with art.new_file("y", mode="wb") as f:
+            f.write(b"logged")
+        logged = run.log_artifact(art)
+    assert logged.open("y").read() == b"logged"
+    assert fsck(lineage.Store(store_dir)).clean
