@@ -383,6 +383,7 @@ class BlobStore:
     def remove(self, sha256: str) -> int:
         """Delete a blob's file; returns the bytes freed (0 if it was already gone)."""
         path = self._where(sha256)
+        self._refuse_links(sha256[:2])
         try:
             size = os.lstat(path).st_size
             os.unlink(path)

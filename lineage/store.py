@@ -7,6 +7,7 @@ the first write.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import threading
@@ -224,6 +225,41 @@ class Store:
                     remember,
                 )
         return out
+
+    def unstage(self, shas: list[str]) -> int:
+        """Free blobs staged here for an artifact logged into another store; returns how many.
+
+        Only blobs no row of this store names, and only while no process (this one
+        included) stages here: otherwise they are left for ``gc``. A store folder that
+        staging alone created (no database) is removed once empty.
+        """
+        try:
+            fds = self.staging.exclusive(wait_s=0)
+        except StoreBusyError:
+            return 0
+        try:
+            has_db = (self.dir / DB_NAME).exists()
+            freed = 0
+            for sha in sorted(set(shas)):
+                if has_db and self.db.read_one("SELECT 1 FROM blobs WHERE sha256 = ?", (sha,)) is not None:
+                    continue
+                freed += self.blobs.remove(sha) > 0
+            if not has_db:
+                self._remove_empty_folders()
+            return freed
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    def _remove_empty_folders(self) -> None:
+        blobs = self.dir / "blobs"
+        if blobs.is_dir() and not blobs.is_symlink():
+            for sub in os.listdir(blobs):
+                with contextlib.suppress(OSError):
+                    os.rmdir(blobs / sub)
+        for leftover in (blobs, self.dir / LOCK_NAME, self.dir):
+            with contextlib.suppress(OSError):
+                leftover.rmdir() if leftover.is_dir() and not leftover.is_symlink() else leftover.unlink()
 
     def _recorded_blobs(self, shas: set[str]) -> dict[str, tuple[int, int]]:
         out: dict[str, tuple[int, int]] = {}

@@ -250,7 +250,11 @@ class Run:
             if copied:
                 self.store.staging.release()
         logged = LoggedArtifact(self.store, versions.version_row(self.store.db, version_id))
-        artifact._logged_as(logged)
+        artifact._logged_as(logged)  # releases its hold on the store it was staged in
+        if copied:
+            # Its files were staged in another store (the default one, before init(dir=...)):
+            # the copies there would be orphans that store may not even have a database for.
+            artifact._store.unstage([b.sha256 for b in artifact.manifest().values()])
         return logged
 
     def _copy_blobs(self, source: Store, entries: dict) -> dict:

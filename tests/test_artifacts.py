@@ -327,3 +327,46 @@ def test_artifact_outside_a_run_uses_the_default_store(tmp_path, monkeypatch):
         assert run.store.dir == tmp_path / "env-store"
         run.log_artifact(art)
     assert lineage.Store(tmp_path / "env-store").artifact("m").open("x").read() == b"early"
+
+
+def test_an_artifact_filled_before_init_dir_leaves_no_orphan_copy_behind(tmp_path):
+    # No run yet: the files are staged in the default store (./.lineage, which has no
+    # database), then the artifact is logged into another store.
+    art = lineage.Artifact("early", type="dataset")
+    with art.new_file("x.txt") as f:
+        f.write("filled before init")
+    (tmp_path / "src.bin").write_bytes(b"added")
+    art.add_file(tmp_path / "src.bin")
+    with lineage.init(project="p", dir=tmp_path / "chosen") as run:
+        logged = run.log_artifact(art)
+    assert logged.open("x.txt").read() == b"filled before init"
+    blobs = tmp_path / ".lineage" / "blobs"
+    assert not blobs.exists() or not [p for p in blobs.rglob("*") if p.is_file()]
+
+
+def test_an_artifact_of_new_files_filled_before_init_dir_leaves_no_store_behind(tmp_path):
+    art = lineage.Artifact("early", type="dataset")
+    with art.new_file("x.txt") as f:
+        f.write("filled before init")
+    assert (tmp_path / ".lineage" / "blobs").is_dir()  # staged in the default store, which has no database
+    with lineage.init(project="p", dir=tmp_path / "chosen") as run:
+        run.log_artifact(art)
+    assert not (tmp_path / ".lineage").exists()
+
+
+def test_an_artifact_staged_in_one_store_and_logged_in_another_leaves_the_first_clean(tmp_path):
+    with lineage.init(project="p", dir=tmp_path / "one") as run:
+        kept = lineage.Artifact("kept", type="dataset")
+        with kept.new_file("shared.txt") as f:
+            f.write("in both stores")
+        run.log_artifact(kept)
+        art = lineage.Artifact("moved", type="dataset")
+        for name, text in (("shared.txt", "in both stores"), ("own.txt", "only logged in two")):
+            with art.new_file(name) as f:
+                f.write(text)
+    with lineage.init(project="p", dir=tmp_path / "two") as run:
+        run.log_artifact(art)
+    one = lineage.Store(tmp_path / "one")
+    assert one.fsck().clean  # no unreferenced copy of own.txt left, and shared.txt kept
+    assert one.artifact("kept").open("shared.txt").read() == b"in both stores"
+    assert lineage.Store(tmp_path / "two").artifact("moved").open("own.txt").read() == b"only logged in two"
