@@ -18,8 +18,10 @@ from .errors import (
     InvalidArgumentError,
     LineageError,
     NotFoundError,
+    ReadOnlyStoreError,
     SchemaVersionError,
     StoreBusyError,
+    StoreFullError,
     VerifyError,
 )
 from .logged import LoggedArtifact
@@ -77,7 +79,9 @@ __all__ = [
     "RunInfo",
     "SchemaVersionError",
     "Store",
+    "ReadOnlyStoreError",
     "StoreBusyError",
+    "StoreFullError",
     "VerifyError",
     "config",
     "finish",

@@ -7,6 +7,7 @@ afterwards changes nothing, and the store never links to a user's own file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -17,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from .blobs import BlobInfo
+from .blobs import BlobInfo, disk_errors
 from .errors import InvalidArgumentError, LineageError, PathNotFoundError
 from .refs import check_name, check_path, check_type
 from .values import clean_object
@@ -144,14 +145,17 @@ class Artifact:
         self._refuse_clash(path)
         store = self._writable_store()
         tmp = store.blobs.new_temp()
-        raw = open(tmp, "xb")  # noqa: SIM115 (closed below, also on error)
+        with disk_errors(store.blobs.root):
+            raw = open(tmp, "xb")  # noqa: SIM115 (closed below, also on error)
         handle: IO = raw if "b" in mode else io.TextIOWrapper(raw, encoding=encoding or "utf-8", newline="")
         try:
-            yield handle
-            handle.close()
+            with disk_errors(store.blobs.root, permissions=False):  # the caller's own errors pass
+                yield handle
+                handle.close()
             blob = store.blobs.adopt(tmp)
         except BaseException:
-            handle.close()
+            with contextlib.suppress(OSError):  # closing flushes: on a full disk that fails again
+                handle.close()
             tmp.unlink(missing_ok=True)
             raise
         self._add(path, blob)

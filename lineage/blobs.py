@@ -14,12 +14,13 @@ import itertools
 import os
 import re
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from .errors import CorruptBlobError
+from .errors import CorruptBlobError, ReadOnlyStoreError, StoreFullError
 
 CHUNK = 8 << 20  # large files stream through two buffers of this size
 SMALL = 1 << 20  # smaller files are read whole
@@ -86,6 +87,27 @@ def _syncfs(path: Path) -> None:
         os.sync()
     finally:
         os.close(fd)
+
+
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+@contextmanager
+def disk_errors(root: Path, permissions: bool = True) -> Iterator[None]:
+    """Say a full disk (or, with ``permissions``, a read-only store) in one line, not a raw OSError."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in _FULL:
+            raise StoreFullError(
+                f"cannot write to {root}: {exc.strerror} (the disk is full, or a size limit was reached); "
+                "free some space and try again"
+            ) from None
+        if permissions and exc.errno in (errno.EROFS, errno.EACCES):
+            raise ReadOnlyStoreError(
+                f"cannot write to {root}: {exc.strerror}; the store can be read here, not changed"
+            ) from None
+        raise
 
 
 class BlobStore:
@@ -251,6 +273,10 @@ class BlobStore:
 
     def put_bytes(self, data: bytes | memoryview) -> BlobInfo:
         """Store ``data`` (if not already stored) and return its blob."""
+        with disk_errors(self.root):
+            return self._put_bytes(data)
+
+    def _put_bytes(self, data: bytes | memoryview) -> BlobInfo:
         sha256 = hashlib.sha256(data).hexdigest()
         existing = self.existing(sha256)
         if existing is not None:
@@ -271,7 +297,8 @@ class BlobStore:
         if size <= SMALL:
             with open(source, "rb", buffering=0) as f:
                 return self.put_bytes(f.read())
-        return self._put_stream(source)
+        with disk_errors(self.root):
+            return self._put_stream(source)
 
     def _put_stream(self, source: str | os.PathLike) -> BlobInfo:
         # Hash one buffer while a worker thread writes the other: hashlib and os.write
@@ -308,12 +335,14 @@ class BlobStore:
 
     def new_temp(self) -> Path:
         """A fresh temp path in the store for a file written in place (``new_file``)."""
-        return Path(self._temp_path(self._ensure_dir(TEMP_DIR), "new"))
+        with disk_errors(self.root):
+            return Path(self._temp_path(self._ensure_dir(TEMP_DIR), "new"))
 
     def adopt(self, tmp: Path) -> BlobInfo:
         """Hash a finished temp file from :meth:`new_temp`, make it read-only, store it."""
-        os.chmod(tmp, 0o444)
-        return self._place_if_new(str(tmp), hash_file(tmp))
+        with disk_errors(self.root):
+            os.chmod(tmp, 0o444)
+            return self._place_if_new(str(tmp), hash_file(tmp))
 
     def sync(self) -> None:
         """Make every blob written since the last call durable, with its folder entry."""

@@ -176,8 +176,13 @@ class Store:
             self._db = None
 
     def mark_crashed_runs(self) -> list[str]:
-        """Mark runs left ``running`` by processes on this host that died; return their ids."""
+        """Mark runs left ``running`` by processes on this host that died; return their ids.
+
+        A store read-only here is left as it is (its dead runs are marked where it is written).
+        """
         db = self._db
+        if db.read_only:
+            return []
         rows = db.read("SELECT id, pid, pid_started FROM runs WHERE state = 'running' AND host = ?", (hostname(),))
         dead = [run_id for run_id, pid, started in rows if not is_alive(pid, started)]
         if dead:
