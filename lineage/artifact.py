@@ -20,7 +20,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from .blobs import BlobInfo, disk_errors
 from .errors import InvalidArgumentError, LineageError, PathNotFoundError
-from .refs import check_name, check_path, check_type
+from .refs import check_name, check_path, check_text, check_type
 from .values import clean_object
 
 if TYPE_CHECKING:
@@ -57,6 +57,8 @@ class Artifact:
         self.type = check_type(type)
         if description is not None and not isinstance(description, str):
             raise InvalidArgumentError("artifact description must be text")
+        if description is not None:
+            check_text(description, "artifact description")
         self.description = description
         self.metadata = clean_object(metadata, "artifact metadata")
         self._entries: dict[str, BlobInfo] = {}
@@ -99,6 +101,7 @@ class Artifact:
             from .tracking import current_store
 
             store = current_store()
+            store.check_folder()
             store.staging.acquire()
             self._store = store
             self._release = weakref.finalize(self, store.staging.release)

@@ -161,6 +161,7 @@ class Database:
     def _prepare(self) -> None:
         version = self.con.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
+            self._refuse_not_lineage(version)
             return
         if version > SCHEMA_VERSION:
             raise SchemaVersionError(

@@ -22,7 +22,7 @@ from . import versions
 from .db import DB_NAME, connect_read_only
 from .errors import InvalidArgumentError, NotFoundError
 from .graphs import graph, node_key, run_attributes, version_attributes
-from .refs import parse_ref, parse_run_ref
+from .refs import check_text, parse_ref, parse_run_ref
 
 _FILE_SAFE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -170,8 +170,10 @@ def _check_start(store: Store, ref: str) -> str:
 def _depth(depth: int | None) -> int:
     if depth is None:
         return -1
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
-        raise InvalidArgumentError(f"invalid depth {depth!r}: use a whole number of edges >= 0, or None for no limit")
+    if isinstance(depth, bool) or not isinstance(depth, int) or not 0 <= depth < 2**63:
+        raise InvalidArgumentError(
+            f"invalid depth {str(depth)[:40]}: use a whole number of edges from 0 to 2**63 - 1, or None for no limit"
+        )
     return depth
 
 
@@ -227,17 +229,34 @@ def _sql_error(exc: sqlite3.Error) -> InvalidArgumentError:
     return InvalidArgumentError(f"SQL error: {message}")
 
 
+PROGRESS_STEPS = 100_000  # SQLite virtual machine steps between two looks at Ctrl-C (well under 1 ms)
+
+
+def _let_signals_in() -> int:
+    return 0  # carry on: a pending Ctrl-C raises KeyboardInterrupt in here, which stops the query
+
+
 def sql(store: Store, query: str, params: tuple | list | dict | None = ()) -> pyarrow.Table:
     """Run one SQL statement on a read-only connection to the store; a ``pyarrow.Table``.
 
     >>> store.sql("SELECT name, job_type FROM runs WHERE state = ?", ("finished",))  # doctest: +SKIP
     """
+    if not isinstance(query, str):
+        raise InvalidArgumentError(f"store.sql takes a SQL statement as text, not {type(query).__name__}")
+    check_text(query, "SQL statement")
     con = connect_read_only(store.dir / DB_NAME)
     try:
         con.set_authorizer(_deny_attach)
+        # SQLite runs a query without returning to Python: this callback lets Python see
+        # Ctrl-C now and then, and its KeyboardInterrupt stops the query.
+        con.set_progress_handler(_let_signals_in, PROGRESS_STEPS)
         try:
             cursor = con.execute(query, _clean_params(params))
             rows = cursor.fetchall()
+        except sqlite3.OperationalError as exc:
+            if str(exc) == "interrupted":
+                raise KeyboardInterrupt from None
+            raise _sql_error(exc) from None
         except sqlite3.Error as exc:
             raise _sql_error(exc) from None
         names = [d[0] for d in cursor.description or ()]

@@ -17,7 +17,7 @@ from pathlib import Path
 from . import versions
 from .blobs import BlobInfo, BlobStore
 from .db import DB_NAME, Database, now
-from .errors import InvalidArgumentError, NotFoundError, StoreBusyError
+from .errors import InvalidArgumentError, LineageError, NotFoundError, StoreBusyError
 from .logged import LoggedArtifact
 from .processes import hostname, is_alive
 from .records import ArtifactInfo, RunInfo, run_infos
@@ -138,9 +138,17 @@ class Store:
         return f"Store({str(self.dir)!r})"
 
     # -- plumbing ----------------------------------------------------------------------
+    def check_folder(self) -> None:
+        """Refuse a store path that is a file (a wrong --store or $LINEAGE_DIR)."""
+        if self.dir.exists() and not self.dir.is_dir():
+            raise InvalidArgumentError(
+                f"the store {self.dir} is a file, not a folder: point --store or ${ENV_VAR} at a folder"
+            )
+
     def _open(self, create: bool) -> Database:
         with self._mutex:
             if self._db is None:
+                self.check_folder()
                 if create:
                     self.dir.mkdir(parents=True, exist_ok=True)
                 elif not (self.dir / DB_NAME).exists():
@@ -162,6 +170,7 @@ class Store:
     @property
     def blobs(self) -> BlobStore:
         if self._blobs is None:
+            self.check_folder()
             self._blobs = BlobStore(self.dir / "blobs", self._recorded_blob)
         return self._blobs
 
@@ -210,14 +219,14 @@ class Store:
         remember: list[tuple[str, int, int, int, int, str]] = []
         blobs = self.blobs
         for path, src in sources:
-            st = os.stat(src)
+            st = _stat_source(src)
             key = (st.st_ino, st.st_ctime_ns, st.st_mtime_ns, st.st_size)
             cached = known.get(src)
             blob = None
             if cached is not None and cached[:4] == key:
                 blob = blobs.existing(cached[4], recorded.get(cached[4]))
             if blob is None:
-                blob = blobs.put_file(src, st.st_size)
+                blob = _read_source(blobs, src, st.st_size)
                 # ctime moves on every write, so it also tells a rewrite that kept the mtime.
                 if max(st.st_ctime_ns, st.st_mtime_ns) < started - RACY_NS:
                     remember.append((src, *key, blob.sha256))
@@ -406,3 +415,22 @@ class Store:
         from .maintenance import fsck
 
         return fsck(self, quick=quick)
+
+
+def _stat_source(src: str) -> os.stat_result:
+    try:
+        return os.stat(src)
+    except OSError as exc:
+        raise InvalidArgumentError(f"cannot add {src!r}: {exc.strerror}") from None
+
+
+def _read_source(blobs: BlobStore, src: str, size: int) -> BlobInfo:
+    """Copy one source file into the blobs; a file that cannot be read is one clear line."""
+    try:
+        return blobs.put_file(src, size)
+    except LineageError:
+        raise
+    except OSError as exc:
+        if exc.filename not in (None, src):
+            raise  # not the source's fault: the store's own folders
+        raise InvalidArgumentError(f"cannot read {src!r} to add it: {exc.strerror or exc}") from None

@@ -24,12 +24,13 @@ from .logged import LoggedArtifact
 from .media import Image
 from .names import run_name
 from .processes import identity
-from .refs import check_name, check_path, parse_ref
+from .refs import _CONTROL_RE, check_name, check_path, check_text, parse_ref
 from .store import Store, locate
 from .summary import Summary
 from .values import check_keys, clean_object, dump_object, encode_metric
 
 DEFAULT_PROJECT = "uncategorized"
+MAX_STEP = 2**63 - 1  # steps are SQLite integers, and the next step is one more
 _stores: dict[Path, Store] = {}
 _active: Run | None = None
 _uncaught: list[BaseException] = []
@@ -64,8 +65,14 @@ class Run:
         self.project = check_name(project, "project")
         if job_type is not None:
             check_name(job_type, "job type")
-        if name is not None and (not isinstance(name, str) or not name.strip() or "\n" in name):
-            raise InvalidArgumentError(f"invalid run name {name!r}: use one line of text")
+        if name is not None and (not isinstance(name, str) or not name.strip() or _CONTROL_RE.search(name)):
+            raise InvalidArgumentError(f"invalid run name {name!r}: use one line of text, no control characters")
+        if name is not None:
+            check_text(name, "run name")
+        if notes is not None:
+            if not isinstance(notes, str):
+                raise InvalidArgumentError(f"run notes must be text, not {type(notes).__name__}")
+            check_text(notes, "run notes")
         self.job_type = job_type
         self.id = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(8))
         self._state = "running"
@@ -173,9 +180,8 @@ class Run:
         check_keys(data, "log")
         if step is None:
             step = self._next_step
-        elif isinstance(step, bool) or not isinstance(step, int) or step < 0:
-            raise InvalidArgumentError(f"invalid step {step!r}: use a non-negative integer")
-        self._next_step = max(self._next_step, step + 1)
+        elif isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < MAX_STEP:
+            raise InvalidArgumentError(f"invalid step {str(step)[:40]}: use an integer from 0 to 2**63 - 2")
         values = {key: self._media_value(key, step, value) for key, value in data.items()}
         rows = [(self.id, step, key, *encode_metric(value)) for key, value in values.items()]
         with self.store.db.write() as con:
@@ -186,6 +192,7 @@ class Run:
                 "INSERT OR REPLACE INTO summary (run_id, key, value, data) VALUES (?, ?, ?, ?)",
                 [(self.id, key, number, data) for _, _, key, number, data in rows],
             )
+        self._next_step = max(self._next_step, step + 1)  # only once logged: a refused log moves nothing
         self.summary._values.update(values)
 
     def save(
