@@ -541,3 +541,37 @@ def test_export(built, tmp_path):
 def test_report(built, tmp_path):
     index = Path(lineage("report", "--out", str(tmp_path / "site"), store=built).stdout.strip())
     assert index == tmp_path / "site" / "index.html" and index.is_file()
+
+
+def test_runs_named_like_rich_markup_are_shown_as_typed(tmp_path):
+    import lineage as api
+
+    names = ["[/]", "[bold]loud[/bold]", "a[red]b"]
+    for name in names:
+        with api.init(project="p", job_type="make", name=name, dir=tmp_path / "store"):
+            pass
+    done = lineage("runs", store=tmp_path / "store")
+    for name in names:
+        assert name in done.stdout, done.stdout
+    assert done.stderr == ""
+
+
+def test_ctrl_c_stops_a_runaway_sql_query(built):
+    import signal
+    import time
+
+    runaway = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
+    command = [sys.executable, "-m", "lineage.cli", "--store", str(built), "sql", runaway]
+    env = {k: v for k, v in os.environ.items() if k != "LINEAGE_DIR"}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        time.sleep(2.0)  # started and deep in the query (it never ends by itself)
+        assert process.poll() is None, process.communicate()
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode not in (0, None)
+    assert err.strip() == "lineage: interrupted" and "Traceback" not in err

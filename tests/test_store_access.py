@@ -146,3 +146,23 @@ def test_blobs_that_do_not_fit_say_so_in_one_line(tmp_path, how):
     assert result.get("error") == "StoreFullError", result
     assert "\n" not in result["message"]
     assert lineage.Store(tmp_path / "store").fsck().ok
+
+
+def test_a_source_file_the_user_may_not_read_is_one_clear_line(shared_store):
+    nobody = pwd.getpwnam("nobody")
+    for path in [shared_store, *shared_store.rglob("*")]:
+        os.chown(path, nobody.pw_uid, nobody.pw_gid)  # the store is theirs to write
+    secret = shared_store.parent / "secret.bin"
+    secret.write_bytes(b"root's own")
+    os.chmod(secret, 0o600)
+    blobs_before = sorted(p.relative_to(shared_store).as_posix() for p in (shared_store / "blobs").rglob("*"))
+
+    def add():
+        with lineage.init(project="p", dir=shared_store):
+            lineage.Artifact("d", type="dataset").add_file(secret)
+
+    result = _as_nobody(add)
+    assert result["error"] == "InvalidArgumentError", result
+    assert "cannot read" in result["message"] and "Permission denied" in result["message"]
+    assert "\n" not in result["message"]
+    assert sorted(p.relative_to(shared_store).as_posix() for p in (shared_store / "blobs").rglob("*")) == blobs_before
