@@ -133,7 +133,7 @@ class BlobStore:
 
     def _where(self, sha256: str) -> str:
         # Plain strings on the hot paths: pathlib costs more than the system calls here.
-        if len(sha256) != 64 or not DIGEST_RE.fullmatch(sha256):
+        if not isinstance(sha256, str) or not DIGEST_RE.fullmatch(sha256):
             check_digest(sha256)
         return f"{self._root}/{sha256[:2]}/{sha256[2:]}"
 

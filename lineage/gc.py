@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .blobs import TEMP_MARK
+from .blobs import DIGEST_RE, TEMP_MARK
 from .processes import is_alive
 
 # Digests of blobs still in use: files of versions not deleted, and files kept with runs.
@@ -40,7 +40,6 @@ DELETE_UNUSED_ROW_SQL = (
     "DELETE FROM blobs WHERE sha256 = ? AND NOT EXISTS (SELECT 1 FROM files f WHERE f.sha256 = blobs.sha256) "
     "AND NOT EXISTS (SELECT 1 FROM run_files r WHERE r.sha256 = blobs.sha256)"
 )
-DIGEST_RE = re.compile(r"[0-9a-f]{64}")
 TEMP_PID_RE = re.compile(re.escape(TEMP_MARK) + r"(\d+)-\d+$")
 
 

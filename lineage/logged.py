@@ -1,7 +1,8 @@
 """``LoggedArtifact``: a committed version, read from the store.
 
-``download`` hard-links files to the read-only blobs where the file system allows (copies
-otherwise), leaves correct files alone, replaces wrong ones and never deletes extras.
+``download`` hard-links files to the read-only blobs where that protects them (not as
+root, who may write a read-only file; copies otherwise, or by choice), leaves correct
+files alone, replaces wrong ones and never deletes extras.
 Every blob is checked (size and mtime against what the store recorded, re-hashed when
 they differ) before it is linked or served, so a corrupted blob is named, never served.
 """
