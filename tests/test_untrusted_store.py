@@ -160,3 +160,17 @@ def test_a_download_copy_never_writes_through_a_planted_link(tmp_path, where):
     finally:
         if where == "other file system":
             shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.parametrize("forged", ["../escaped.txt", "sub/../../escaped.txt", "/tmp/escaped.txt", "a//b"])
+def test_a_forged_file_path_in_the_database_never_leads_a_download_out(tmp_path, forged):
+    _store(tmp_path / "store", {"a.txt": b"alpha"})
+    con = sqlite3.connect(tmp_path / "store" / "lineage.db")
+    con.execute("UPDATE files SET path = ?", (forged,))
+    con.commit()
+    con.close()
+    root = tmp_path / "deep" / "down"
+    with pytest.raises(lineage.InvalidArgumentError) as caught:
+        lineage.Store(tmp_path / "store").artifact("data").download(root)
+    assert "\n" not in str(caught.value)
+    assert not list(tmp_path.rglob("escaped.txt")) and not Path("/tmp/escaped.txt").exists()
