@@ -1,7 +1,8 @@
 """Content-addressed files: ``blobs/<sha256[:2]>/<sha256[2:]>``, read-only, one per content.
 
-A blob is written to a temporary file on the same file system, then ``os.replace``d into
-place, so a reader never sees half a blob and a crash leaves only a temp file to sweep.
+A blob is written to a temporary file on the same file system, then linked into place,
+so a reader never sees half a blob and a crash leaves only a temp file to sweep. A blob
+with the right bytes is never replaced: readers may be linking or reading it.
 Blobs are made durable in one batch (:meth:`BlobStore.sync`) before the transaction that
 makes a version visible commits.
 """
@@ -14,15 +15,14 @@ import itertools
 import os
 import re
 import stat
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from .errors import CorruptBlobError, ReadOnlyStoreError, StoreFullError
+from .errors import CorruptBlobError
+from .files import CHUNK, READ_NOFOLLOW, disk_errors, fsync_path, hash_file, syncfs, write_all
 
-CHUNK = 8 << 20  # large files stream through two buffers of this size
 SMALL = 1 << 20  # smaller files are read whole
 TEMP_DIR = "tmp"
 TEMP_MARK = ".tmp-"
@@ -31,8 +31,6 @@ _counter = itertools.count()
 _LOOK_UP = object()
 _NO_LINKS = (errno.EPERM, errno.ENOTSUP, errno.EMLINK, errno.EOPNOTSUPP)
 DIGEST_RE = re.compile(r"[0-9a-f]{64}")
-# Opening a blob never follows a link: a store handed over by someone else may hold one.
-_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
 
 
 @dataclass(frozen=True)
@@ -56,58 +54,6 @@ def check_digest(sha256: object) -> str:
             "or forged; run 'lineage fsck'"
         )
     return sha256
-
-
-def hash_file(path: str | os.PathLike, chunk: int = CHUNK, follow: bool = True) -> str:
-    """SHA-256 of a file's content, streamed (``follow=False``: refuse a link)."""
-    digest = hashlib.sha256()
-    flags = os.O_RDONLY if follow else _READ_FLAGS
-    with open(os.open(path, flags), "rb", buffering=0) as f:
-        size = os.fstat(f.fileno()).st_size
-        if size < chunk:  # one read; no big buffer to allocate for a small file
-            digest.update(f.read())
-            return digest.hexdigest()
-        buf = bytearray(chunk)
-        view = memoryview(buf)
-        while n := f.readinto(buf):
-            digest.update(view[:n])
-    return digest.hexdigest()
-
-
-def _syncfs(path: Path) -> None:
-    """Flush every dirty page of the file system holding ``path`` (Linux), else os.sync."""
-    import ctypes  # only here: ctypes is slow to import and most writes never need it
-
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        if getattr(libc, "syncfs", None) is None or libc.syncfs(fd) != 0:
-            os.sync()
-    except OSError:
-        os.sync()
-    finally:
-        os.close(fd)
-
-
-_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-
-
-@contextmanager
-def disk_errors(root: Path, permissions: bool = True) -> Iterator[None]:
-    """Say a full disk (or, with ``permissions``, a read-only store) in one line, not a raw OSError."""
-    try:
-        yield
-    except OSError as exc:
-        if exc.errno in _FULL:
-            raise StoreFullError(
-                f"cannot write to {root}: {exc.strerror} (the disk is full, or a size limit was reached); "
-                "free some space and try again"
-            ) from None
-        if permissions and exc.errno in (errno.EROFS, errno.EACCES):
-            raise ReadOnlyStoreError(
-                f"cannot write to {root}: {exc.strerror}; the store can be read here, not changed"
-            ) from None
-        raise
 
 
 class BlobStore:
@@ -238,7 +184,7 @@ class BlobStore:
 
     def open(self, sha256: str, size: int | None = None) -> IO[bytes]:
         """The blob opened for reading once it is known intact; a link is never followed."""
-        return open(os.open(self.check(sha256, size), _READ_FLAGS), "rb")
+        return open(os.open(self.check(sha256, size), READ_NOFOLLOW), "rb")
 
     # -- writing -----------------------------------------------------------------------
     def _place(self, tmp: str, sha256: str, st: os.stat_result) -> BlobInfo:
@@ -284,7 +230,7 @@ class BlobStore:
         tmp = self._temp_path(self._ensure_dir(sha256[:2]), sha256[2:])
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
         try:
-            _write_all(fd, memoryview(data))
+            write_all(fd, memoryview(data))
             st = os.fstat(fd)
         finally:
             os.close(fd)
@@ -321,7 +267,7 @@ class BlobStore:
                     view = memoryview(buf)[:n]
                     if pending is not None:
                         pending.result()
-                    pending = writer.submit(_write_all, fd, view)
+                    pending = writer.submit(write_all, fd, view)
                     digest.update(view)
                 if pending is not None:
                     pending.result()
@@ -350,16 +296,16 @@ class BlobStore:
         if not paths:
             return
         if len(paths) > SYNC_EACH_UP_TO:
-            _syncfs(self.root)
+            syncfs(self.root)
             return
         synced = []
         for path in paths:
             # A blob of an artifact dropped before it was logged may have been freed by gc
             # since: no version can use it, so there is nothing to make durable.
-            if _fsync_path(path, missing_ok=True):
+            if fsync_path(path, missing_ok=True):
                 synced.append(path)
         for folder in {os.path.dirname(p) for p in synced}:
-            _fsync_path(folder)
+            fsync_path(folder)
 
     # -- maintenance -------------------------------------------------------------------
     def _walk_root(self) -> bool:
@@ -419,26 +365,3 @@ class BlobStore:
         except FileNotFoundError:
             return 0
         return size
-
-
-def _write_all(fd: int, view: memoryview) -> None:
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _fsync_path(path: str, missing_ok: bool = False) -> bool:
-    """fsync a file or folder; False if it is gone and ``missing_ok``."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        if missing_ok:
-            return False
-        raise
-    try:
-        os.fsync(fd)
-    except OSError as exc:  # some file systems refuse fsync on folders
-        if exc.errno not in (errno.EINVAL, errno.EBADF):
-            raise
-    finally:
-        os.close(fd)
-    return True

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from .blobs import hash_file
-from .errors import InvalidArgumentError, PathNotFoundError, VerifyError
+from .errors import InvalidArgumentError, NotFoundError, PathNotFoundError, VerifyError
 from .records import ArtifactFile, RunInfo, run_infos
 from .refs import check_path
-from .versions import VersionRow
+from .versions import VersionRow, find_by_digest, version_row
 
 if TYPE_CHECKING:
     from .store import Store
@@ -107,6 +107,25 @@ class LoggedArtifact:
 
     def __hash__(self) -> int:
         return hash((str(self._store.dir), self.id))
+
+    def row_in(self, store: Store) -> VersionRow:
+        """This version as ``store`` holds it: same project, name and digest (its identity).
+
+        Never by numeric id alone: an id from another store names an unrelated version there.
+        """
+        theirs = self._row
+        if _same_folder(self._store.dir, store.dir):
+            row = version_row(store.db, theirs.id)
+            if (row.project, row.name, row.digest) == (theirs.project, theirs.name, theirs.digest):
+                store.check_live(row)
+                return row
+        row = find_by_digest(store.db, theirs.project, theirs.name, theirs.digest)
+        if row is None:
+            raise NotFoundError(
+                f"{self.qualified_name} is from the store {self._store.dir}, and the store {store.dir} "
+                "holds no version with its content: log it there first, or use a ref"
+            )
+        return row
 
     # -- files -------------------------------------------------------------------------
     def _file_rows(self) -> list[tuple[str, str, int, int | None, int | None]]:
@@ -220,6 +239,13 @@ class LoggedArtifact:
     def used_by(self) -> list[RunInfo]:
         """Every run that consumed this version, oldest first."""
         return run_infos(self._store.db, "WHERE id IN (SELECT run_id FROM consumed WHERE version_id = ?)", (self.id,))
+
+
+def _same_folder(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
 
 
 def _make_folder(folder: str | Path) -> None:

@@ -74,6 +74,13 @@ def check_alias(alias: object, settable: bool = False) -> str:
     return alias
 
 
+def check_run_name(name: object) -> str:
+    """Return a valid run name: one line of text, no control characters (else raise)."""
+    if not isinstance(name, str) or not name.strip() or _CONTROL_RE.search(name):
+        raise InvalidArgumentError(f"invalid run name {name!r}: use one line of text, no control characters")
+    return check_text(name, "run name")
+
+
 def check_path(path: object) -> str:
     """Return a valid path inside an artifact: relative, '/'-separated, no '..' or '.'."""
     if not isinstance(path, str) or not path:

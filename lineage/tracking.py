@@ -19,12 +19,12 @@ from . import versions
 from .artifact import Artifact
 from .config import Config
 from .db import now
-from .errors import InvalidArgumentError, LineageError, NotFoundError
+from .errors import InvalidArgumentError, LineageError
 from .logged import LoggedArtifact
 from .media import Image
 from .names import run_name
 from .processes import identity
-from .refs import _CONTROL_RE, check_name, check_path, check_text, parse_ref
+from .refs import check_name, check_path, check_run_name, check_text, parse_ref
 from .store import Store, locate
 from .summary import Summary
 from .values import check_keys, clean_object, dump_object, encode_metric
@@ -65,13 +65,9 @@ class Run:
         self.project = check_name(project, "project")
         if job_type is not None:
             check_name(job_type, "job type")
-        if name is not None and (not isinstance(name, str) or not name.strip() or _CONTROL_RE.search(name)):
-            raise InvalidArgumentError(f"invalid run name {name!r}: use one line of text, no control characters")
         if name is not None:
-            check_text(name, "run name")
+            check_run_name(name)
         if notes is not None:
-            if not isinstance(notes, str):
-                raise InvalidArgumentError(f"run notes must be text, not {type(notes).__name__}")
             check_text(notes, "run notes")
         self.job_type = job_type
         self.id = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(8))
@@ -281,7 +277,7 @@ class Run:
                 raise InvalidArgumentError(f"artifact {artifact_or_name.name!r} is not logged yet: log it first")
             artifact_or_name = artifact_or_name.logged
         if isinstance(artifact_or_name, LoggedArtifact):
-            row = self._same_version(artifact_or_name)
+            row = artifact_or_name.row_in(self.store)
         else:
             row = versions.resolve(self.store.db, parse_ref(artifact_or_name, self.project))
         if type is not None and row.type != type:
@@ -290,25 +286,6 @@ class Run:
             "INSERT OR IGNORE INTO consumed (run_id, version_id, created_at) VALUES (?, ?, ?)", (self.id, row.id, now())
         )
         return LoggedArtifact(self.store, row)
-
-    def _same_version(self, logged: LoggedArtifact) -> versions.VersionRow:
-        """The version of this run's store that ``logged`` is: same project, name and digest.
-
-        Never by numeric id alone: an id from another store names an unrelated version here.
-        """
-        theirs = logged._row
-        if _same_folder(logged._store.dir, self.store.dir):
-            row = versions.version_row(self.store.db, theirs.id)
-            if (row.project, row.name, row.digest) == (theirs.project, theirs.name, theirs.digest):
-                self.store.check_live(row)
-                return row
-        row = versions.find_by_digest(self.store.db, theirs.project, theirs.name, theirs.digest)
-        if row is None:
-            raise NotFoundError(
-                f"{logged.qualified_name} is from the store {logged._store.dir}, and this run's store "
-                f"{self.store.dir} holds no version with its content: log it here first, or use a ref"
-            )
-        return row
 
     def finish(self, exit_code: int | None = None, error: str | None = None) -> None:
         """End the run: ``finished``, or ``failed`` with a non-zero exit code or an error."""
@@ -336,13 +313,6 @@ class Run:
         else:
             self.finish()
         return False
-
-
-def _same_folder(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return os.path.realpath(a) == os.path.realpath(b)
 
 
 def init(
