@@ -13,7 +13,7 @@
 -- Edges point the way data flows: producing run -> version -> consuming run.
 -- Times are ISO 8601 UTC text ('2026-11-23T10:00:00.123456Z'), so they sort as text.
 
-PRAGMA user_version = 6;
+PRAGMA user_version = 7;
 
 -- runs: one row per run (a process step of a pipeline): who, what kind, its state.
 -- config holds the run's config as a JSON object; pid/host/pid_started let a later
@@ -198,10 +198,14 @@ CREATE TABLE IF NOT EXISTS produced (
 CREATE INDEX IF NOT EXISTS produced_by_version ON produced (version_id, run_id);
 
 -- file_state: a cache of source files already hashed, keyed by where they were and
--- their (inode, mtime_ns, size), so re-adding an unchanged file costs a stat, not a read.
+-- their (inode, ctime_ns, mtime_ns, size), so re-adding an unchanged file costs a stat,
+-- not a read. ctime is in the key because a rewrite can keep size and mtime (cp -p,
+-- tar, rsync --times) and even the inode, but every write moves ctime, and no user call
+-- can set it back.
 CREATE TABLE IF NOT EXISTS file_state (
     path     TEXT    NOT NULL PRIMARY KEY,
     inode    INTEGER NOT NULL,
+    ctime_ns INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
     size     INTEGER NOT NULL,
     sha256   TEXT    NOT NULL

@@ -21,8 +21,10 @@ from .errors import (
     InvalidArgumentError,
     LineageError,
     NotFoundError,
+    ReadOnlyStoreError,
     SchemaVersionError,
     StoreBusyError,
+    StoreFullError,
     VerifyError,
 )
 from .logged import LoggedArtifact
@@ -110,6 +112,7 @@ __all__ = [
     "LineageError",
     "LoggedArtifact",
     "NotFoundError",
+    "ReadOnlyStoreError",
     "Run",
     "RunInfo",
     "SchemaVersionError",
@@ -117,6 +120,7 @@ __all__ = [
     "Store",
     "Table",
     "StoreBusyError",
+    "StoreFullError",
     "VerifyError",
     "alert",
     "config",

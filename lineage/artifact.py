@@ -7,6 +7,7 @@ afterwards changes nothing, and the store never links to a user's own file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -18,11 +19,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from .blobs import BlobInfo
+from .blobs import BlobInfo, disk_errors
 from .entries import Manifest, ManifestEntry, find_entry
 from .errors import InvalidArgumentError, LineageError, PathNotFoundError
 from .references import ReferenceEntry, expand
-from .refs import check_name, check_path, check_type
+from .refs import check_name, check_path, check_type, check_utf8
 from .values import clean_object
 
 if TYPE_CHECKING:
@@ -65,6 +66,8 @@ class Artifact:
         self.type = check_type(type)
         if description is not None and not isinstance(description, str):
             raise InvalidArgumentError("artifact description must be text")
+        if description is not None:
+            check_utf8(description, "artifact description")
         self.description = description
         self.metadata = clean_object(metadata, "artifact metadata")
         self._entries: dict[str, BlobInfo] = {}
@@ -164,6 +167,7 @@ class Artifact:
             from .tracking import current_store
 
             store = current_store()
+            store.check_folder()
             store.staging.acquire()
             self._store = store
             self._release = weakref.finalize(self, store.staging.release)
@@ -210,14 +214,17 @@ class Artifact:
         self._refuse_clash(path)
         store = self._writable_store()
         tmp = store.blobs.new_temp()
-        raw = open(tmp, "xb")  # noqa: SIM115 (closed below, also on error)
+        with disk_errors(store.blobs.root):
+            raw = open(tmp, "xb")  # noqa: SIM115 (closed below, also on error)
         handle: IO = raw if "b" in mode else io.TextIOWrapper(raw, encoding=encoding or "utf-8", newline="")
         try:
-            yield handle
-            handle.close()
+            with disk_errors(store.blobs.root, permissions=False):  # the caller's own errors pass
+                yield handle
+                handle.close()
             blob = store.blobs.adopt(tmp)
         except BaseException:
-            handle.close()
+            with contextlib.suppress(OSError):  # closing flushes: on a full disk that fails again
+                handle.close()
             tmp.unlink(missing_ok=True)
             raise
         self._add(path, blob)

@@ -1,7 +1,8 @@
 """Content-addressed files: ``blobs/<sha256[:2]>/<sha256[2:]>``, read-only, one per content.
 
-A blob is written to a temporary file on the same file system, then ``os.replace``d into
-place, so a reader never sees half a blob and a crash leaves only a temp file to sweep.
+A blob is written to a temporary file on the same file system, then linked into place,
+so a reader never sees half a blob and a crash leaves only a temp file to sweep. A blob
+with the right bytes is never replaced: readers may be linking or reading it.
 Blobs are made durable in one batch (:meth:`BlobStore.sync`) before the transaction that
 makes a version visible commits.
 """
@@ -12,19 +13,24 @@ import errno
 import hashlib
 import itertools
 import os
+import re
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from .errors import CorruptBlobError
+from .files import CHUNK, READ_NOFOLLOW, disk_errors, fsync_path, hash_file, syncfs, write_all
 
-CHUNK = 8 << 20  # large files stream through two buffers of this size
 SMALL = 1 << 20  # smaller files are read whole
 TEMP_DIR = "tmp"
 TEMP_MARK = ".tmp-"
 SYNC_EACH_UP_TO = 32  # above this many new files, one syncfs beats an fsync per file
 _counter = itertools.count()
 _LOOK_UP = object()
+_NO_LINKS = (errno.EPERM, errno.ENOTSUP, errno.EMLINK, errno.EOPNOTSUPP)
+DIGEST_RE = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -36,34 +42,18 @@ class BlobInfo:
     mtime_ns: int
 
 
-def hash_file(path: str | os.PathLike, chunk: int = CHUNK) -> str:
-    """SHA-256 of a file's content, streamed."""
-    digest = hashlib.sha256()
-    with open(path, "rb", buffering=0) as f:
-        size = os.fstat(f.fileno()).st_size
-        if size < chunk:  # one read; no big buffer to allocate for a small file
-            digest.update(f.read())
-            return digest.hexdigest()
-        buf = bytearray(chunk)
-        view = memoryview(buf)
-        while n := f.readinto(buf):
-            digest.update(view[:n])
-    return digest.hexdigest()
+def check_digest(sha256: object) -> str:
+    """Return ``sha256`` if it is a digest (64 lowercase hex characters), else raise.
 
-
-def _syncfs(path: Path) -> None:
-    """Flush every dirty page of the file system holding ``path`` (Linux), else os.sync."""
-    import ctypes  # only here: ctypes is slow to import and most writes never need it
-
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        if getattr(libc, "syncfs", None) is None or libc.syncfs(fd) != 0:
-            os.sync()
-    except OSError:
-        os.sync()
-    finally:
-        os.close(fd)
+    Every digest read from a database becomes a path under ``blobs/``: a forged one such
+    as ``../../outside/x`` must never reach the disk.
+    """
+    if not isinstance(sha256, str) or not DIGEST_RE.fullmatch(sha256):
+        raise CorruptBlobError(
+            f"the store names a blob {str(sha256)[:80]!r}, which is no SHA-256 digest: the database is damaged "
+            "or forged; run 'lineage fsck'"
+        )
+    return sha256
 
 
 class BlobStore:
@@ -80,6 +70,7 @@ class BlobStore:
         self._dirs: set[str] = set()
         self._unsynced: list[str] = []
         self._fresh: dict[str, BlobInfo] = {}  # written by this process, maybe not yet recorded
+        self._real: set[str] = set()  # fan-out folders seen to be folders, not links
 
     # -- paths -------------------------------------------------------------------------
     def path(self, sha256: str) -> Path:
@@ -88,37 +79,75 @@ class BlobStore:
 
     def _where(self, sha256: str) -> str:
         # Plain strings on the hot paths: pathlib costs more than the system calls here.
+        if not isinstance(sha256, str) or not DIGEST_RE.fullmatch(sha256):
+            check_digest(sha256)
         return f"{self._root}/{sha256[:2]}/{sha256[2:]}"
 
     def _ensure_dir(self, sub: str) -> str:
         folder = f"{self._root}/{sub}"
         if sub not in self._dirs:
+            self._refuse_links(sub)
             os.makedirs(folder, exist_ok=True)
+            self._refuse_links(sub)
             self._dirs.add(sub)
         return folder
+
+    def _refuse_links(self, sub: str) -> None:
+        """Refuse a ``blobs/`` or fan-out folder that is a link: it would lead out of the store."""
+        if sub in self._real:
+            return
+        for folder in (self._root, f"{self._root}/{sub}"):
+            try:
+                st = os.lstat(folder)
+            except FileNotFoundError:
+                return  # not there yet: checked again once created
+            if not stat.S_ISDIR(st.st_mode):
+                raise CorruptBlobError(
+                    f"{folder} is not a folder (a link?): links inside a store are never followed; run 'lineage fsck'"
+                )
+        self._real.add(sub)
 
     def _temp_path(self, folder: str, stem: str) -> str:
         return f"{folder}/{stem}{TEMP_MARK}{os.getpid()}-{next(_counter)}"
 
     # -- reading -----------------------------------------------------------------------
     def existing(self, sha256: str, recorded: tuple[int, int] | None | object = _LOOK_UP) -> BlobInfo | None:
-        """The blob if it exists and is what the store recorded; None if it must be written.
+        """The blob if it is stored with the right bytes; None if it must be written.
 
         ``recorded`` is the (size, mtime_ns) the store holds for it, when the caller
         fetched it already (in bulk); otherwise it is looked up.
+
+        A blob holding the right bytes is never replaced: other processes may be reading
+        or linking it (a rename over it makes their ``os.link`` fail). One whose stat is
+        neither what this process wrote nor what the store recorded (another process's
+        upload not committed yet, a crash's leftover, a store copied without its mtimes)
+        is re-hashed: the right bytes are adopted as they are, and synced before the
+        version commits; wrong bytes are a damaged blob, rewritten from our copy.
         """
+        path = self._where(sha256)
+        self._refuse_links(sha256[:2])
         try:
-            st = os.stat(self._where(sha256))
+            st = os.lstat(path)
         except FileNotFoundError:
             return None
         info = BlobInfo(sha256, st.st_size, st.st_mtime_ns)
         if self._fresh.get(sha256) == info:
             return info
+        if not stat.S_ISREG(st.st_mode):
+            raise CorruptBlobError(f"blob {sha256} in {self.root} is not a plain file (a link?): run 'lineage fsck'")
         if recorded is _LOOK_UP:
             recorded = self._recorded(sha256)
         if recorded == (st.st_size, st.st_mtime_ns):
             return info
-        return None  # unrecorded (left by a crash) or changed: rewrite it from our copy
+        try:
+            intact = hash_file(path, follow=False) == sha256
+        except FileNotFoundError:
+            return None
+        if not intact:
+            return None
+        self._fresh[sha256] = info
+        self._unsynced.append(path)
+        return info
 
     def check(self, sha256: str, size: int | None = None, recorded: tuple[int, int] | None = None) -> str:
         """Return the blob's path once it is known intact, else raise CorruptBlobError.
@@ -127,24 +156,56 @@ class BlobStore:
         looked up when not given); otherwise the blob is re-hashed, and a changed one is
         reported, never served.
         """
+        return self.checked(sha256, size, recorded)[0]
+
+    def checked(
+        self, sha256: str, size: int | None = None, recorded: tuple[int, int] | None = None
+    ) -> tuple[str, os.stat_result]:
+        """:meth:`check`, also returning the blob's stat (its mode tells if it is writable)."""
         path = self._where(sha256)
+        self._refuse_links(sha256[:2])
         try:
-            st = os.stat(path)
+            st = os.lstat(path)
         except FileNotFoundError:
             raise CorruptBlobError(f"blob {sha256} is missing from {self.root}: run 'lineage fsck'") from None
+        if not stat.S_ISREG(st.st_mode):
+            raise CorruptBlobError(f"blob {sha256} in {self.root} is not a plain file (a link?): run 'lineage fsck'")
         if recorded is None:
             recorded = self._recorded(sha256)
         if recorded == (st.st_size, st.st_mtime_ns):
-            return path
-        if (size is not None and st.st_size != size) or hash_file(path) != sha256:
+            return path, st
+        try:
+            intact = (size is None or st.st_size == size) and hash_file(path, follow=False) == sha256
+        except FileNotFoundError:
+            raise CorruptBlobError(f"blob {sha256} is missing from {self.root}: run 'lineage fsck'") from None
+        if not intact:
             raise CorruptBlobError(f"blob {sha256} was altered on disk (through a hard link?): run 'lineage fsck'")
-        return path
+        return path, st
+
+    def open(self, sha256: str, size: int | None = None) -> IO[bytes]:
+        """The blob opened for reading once it is known intact; a link is never followed."""
+        return open(os.open(self.check(sha256, size), READ_NOFOLLOW), "rb")
 
     # -- writing -----------------------------------------------------------------------
     def _place(self, tmp: str, sha256: str, st: os.stat_result) -> BlobInfo:
         """Move a finished temp file (whose stat is ``st``) into place as the blob ``sha256``."""
         final = f"{self._ensure_dir(sha256[:2])}/{sha256[2:]}"
-        os.replace(tmp, final)  # keeps the inode and mtime that ``st`` describes
+        # A link, not a rename: it never replaces a blob another process placed a moment
+        # ago, which its readers may be linking (keeps the inode and mtime ``st`` describes).
+        try:
+            os.link(tmp, final, follow_symlinks=False)
+        except FileExistsError:
+            current = self.existing(sha256)
+            if current is not None:
+                os.unlink(tmp)
+                return current
+            os.replace(tmp, final)  # the blob there has wrong bytes: repaired from our copy
+        except OSError as exc:
+            if exc.errno not in _NO_LINKS:
+                raise
+            os.replace(tmp, final)  # a file system without hard links
+        else:
+            os.unlink(tmp)
         self._unsynced.append(final)
         info = self._fresh[sha256] = BlobInfo(sha256, st.st_size, st.st_mtime_ns)
         return info
@@ -158,6 +219,10 @@ class BlobStore:
 
     def put_bytes(self, data: bytes | memoryview) -> BlobInfo:
         """Store ``data`` (if not already stored) and return its blob."""
+        with disk_errors(self.root):
+            return self._put_bytes(data)
+
+    def _put_bytes(self, data: bytes | memoryview) -> BlobInfo:
         sha256 = hashlib.sha256(data).hexdigest()
         existing = self.existing(sha256)
         if existing is not None:
@@ -165,7 +230,7 @@ class BlobStore:
         tmp = self._temp_path(self._ensure_dir(sha256[:2]), sha256[2:])
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
         try:
-            _write_all(fd, memoryview(data))
+            write_all(fd, memoryview(data))
             st = os.fstat(fd)
         finally:
             os.close(fd)
@@ -178,7 +243,8 @@ class BlobStore:
         if size <= SMALL:
             with open(source, "rb", buffering=0) as f:
                 return self.put_bytes(f.read())
-        return self._put_stream(source)
+        with disk_errors(self.root):
+            return self._put_stream(source)
 
     def _put_stream(self, source: str | os.PathLike) -> BlobInfo:
         # Hash one buffer while a worker thread writes the other: hashlib and os.write
@@ -201,7 +267,7 @@ class BlobStore:
                     view = memoryview(buf)[:n]
                     if pending is not None:
                         pending.result()
-                    pending = writer.submit(_write_all, fd, view)
+                    pending = writer.submit(write_all, fd, view)
                     digest.update(view)
                 if pending is not None:
                     pending.result()
@@ -215,12 +281,14 @@ class BlobStore:
 
     def new_temp(self) -> Path:
         """A fresh temp path in the store for a file written in place (``new_file``)."""
-        return Path(self._temp_path(self._ensure_dir(TEMP_DIR), "new"))
+        with disk_errors(self.root):
+            return Path(self._temp_path(self._ensure_dir(TEMP_DIR), "new"))
 
     def adopt(self, tmp: Path) -> BlobInfo:
         """Hash a finished temp file from :meth:`new_temp`, make it read-only, store it."""
-        os.chmod(tmp, 0o444)
-        return self._place_if_new(str(tmp), hash_file(tmp))
+        with disk_errors(self.root):
+            os.chmod(tmp, 0o444)
+            return self._place_if_new(str(tmp), hash_file(tmp))
 
     def sync(self) -> None:
         """Make every blob written since the last call durable, with its folder entry."""
@@ -228,57 +296,72 @@ class BlobStore:
         if not paths:
             return
         if len(paths) > SYNC_EACH_UP_TO:
-            _syncfs(self.root)
+            syncfs(self.root)
             return
+        synced = []
         for path in paths:
-            _fsync_path(path)
-        for folder in {os.path.dirname(p) for p in paths}:
-            _fsync_path(folder)
+            # A blob of an artifact dropped before it was logged may have been freed by gc
+            # since: no version can use it, so there is nothing to make durable.
+            if fsync_path(path, missing_ok=True):
+                synced.append(path)
+        for folder in {os.path.dirname(p) for p in synced}:
+            fsync_path(folder)
 
     # -- maintenance -------------------------------------------------------------------
+    def _walk_root(self) -> bool:
+        """True when ``blobs/`` is there to walk; raises when it is a link (never followed)."""
+        if os.path.islink(self.root):
+            raise CorruptBlobError(
+                f"{self.root} is a link, not a folder: links inside a store are never followed; "
+                "make it a plain folder (run 'lineage fsck')"
+            )
+        return self.root.is_dir()
+
     def iter_blobs(self) -> Iterable[tuple[str, Path]]:
-        """Every blob file on disk as (digest, path); temp files are skipped."""
-        if not self.root.is_dir():
+        """Every blob file on disk as (digest, path); temp files and links to folders are skipped."""
+        if not self._walk_root():
             return
         for sub in sorted(os.listdir(self.root)):
-            if len(sub) != 2 or sub == TEMP_DIR:
-                continue
             folder = self.root / sub
+            if len(sub) != 2 or sub == TEMP_DIR or os.path.islink(folder) or not folder.is_dir():
+                continue
             for rest in sorted(os.listdir(folder)):
                 if TEMP_MARK not in rest:
                     yield sub + rest, folder / rest
 
     def iter_temps(self) -> Iterable[Path]:
         """Temp files left by writes in progress or by processes that died mid-write."""
-        if not self.root.is_dir():
+        if not self._walk_root():
             return
-        for folder, _, names in os.walk(self.root):
+        for folder, _, names in os.walk(self.root):  # never descends into links
             for name in names:
                 if TEMP_MARK in name:
                     yield Path(folder) / name
 
+    def links(self) -> list[Path]:
+        """Every link in ``blobs/`` (or ``blobs/`` itself, if it is one): a store must not
+        lead outside itself, so lineage never follows them (fsck names them)."""
+        if os.path.islink(self.root):
+            return [self.root]
+        if not self.root.is_dir():
+            return []
+        out = []
+        with os.scandir(self.root) as entries:
+            for entry in entries:
+                if entry.is_symlink():
+                    out.append(Path(entry.path))
+                elif entry.is_dir(follow_symlinks=False):
+                    with os.scandir(entry.path) as inner:
+                        out += [Path(e.path) for e in inner if e.is_symlink()]
+        return sorted(out)
+
     def remove(self, sha256: str) -> int:
         """Delete a blob's file; returns the bytes freed (0 if it was already gone)."""
         path = self._where(sha256)
+        self._refuse_links(sha256[:2])
         try:
             size = os.lstat(path).st_size
             os.unlink(path)
         except FileNotFoundError:
             return 0
         return size
-
-
-def _write_all(fd: int, view: memoryview) -> None:
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _fsync_path(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    except OSError as exc:  # some file systems refuse fsync on folders
-        if exc.errno not in (errno.EINVAL, errno.EBADF):
-            raise
-    finally:
-        os.close(fd)

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .errors import LineageError, NotFoundError, SchemaVersionError
+from .errors import LineageError, NotFoundError, ReadOnlyStoreError, SchemaVersionError, StoreFullError
 
 BUSY_TIMEOUT_S = 60.0
 DB_NAME = "lineage.db"
@@ -95,6 +95,9 @@ MIGRATIONS: dict[int, str] = {
     # 6: the refs table with its view and triggers as schema.sql defines them, filled in.
     5: _schema_part(r"refs|artifact_prefixes|refs_\w+")
     + f"\nINSERT OR IGNORE INTO refs (ref, kind, id) {REFS_FROM_ROWS};",
+    # 7: file_state is a cache: rebuilt with ctime in its key, old entries (which could
+    # name stale content) are dropped and the files are hashed once more.
+    6: "DROP TABLE IF EXISTS file_state;\n" + _schema_part("file_state"),
 }
 
 
@@ -108,6 +111,57 @@ def damaged(path: Path, exc: sqlite3.DatabaseError) -> LineageError:
     return LineageError(f"store database {path} is damaged or not a lineage store ({exc}): restore it from a copy")
 
 
+def _code(exc: sqlite3.Error) -> int:
+    return (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+
+
+def storage_error(path: Path, exc: sqlite3.DatabaseError) -> LineageError:
+    """The honest one-line error for a database SQLite cannot open, read or write.
+
+    Only a file SQLite finds malformed is called damaged: a full disk or a store this
+    process may not write is no reason to restore anything.
+    """
+    code = _code(exc)
+    if code == sqlite3.SQLITE_FULL:
+        return StoreFullError(f"the disk holding store {path.parent} is full ({exc}): free some space and try again")
+    if code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM) or (
+        code == sqlite3.SQLITE_CANTOPEN and path.exists() and not writable(path)
+    ):
+        return ReadOnlyStoreError(
+            f"store {path.parent} is read-only here ({exc}): reading works; "
+            "to change it, use it where it can be written"
+        )
+    if code in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN):
+        return LineageError(f"cannot use store database {path} ({exc}): check the disk and the file's permissions")
+    return damaged(path, exc)
+
+
+def writable(path: Path) -> bool:
+    """True if this process may write the database and create its -wal and -shm files beside it."""
+    return os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+
+
+def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
+    options = {"timeout": BUSY_TIMEOUT_S, "isolation_level": None, "check_same_thread": False}
+    if not read_only:
+        return sqlite3.connect(path, **options)
+    uri = path.resolve().as_uri()
+    con = sqlite3.connect(f"{uri}?mode=ro", uri=True, **options)
+    try:
+        con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return con
+    except sqlite3.OperationalError as exc:
+        con.close()
+        if (
+            _code(exc) not in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY)
+            or path.with_name(path.name + "-wal").exists()
+        ):
+            raise
+    # A WAL database in a folder we cannot write, with no -wal or -shm beside it: nothing
+    # is being written to it now (a writer would have made them), so read it as it is.
+    return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, **options)
+
+
 class Database:
     """One connection to a store's ``lineage.db``, shared by the threads of a process."""
 
@@ -117,8 +171,11 @@ class Database:
             raise NotFoundError(f"no lineage store at {path.parent}: log a run or run 'lineage init' first")
         # An existing file of 0 bytes is not a new store if blobs exist (see _refuse_foreign).
         self._found_empty = path.exists() and path.stat().st_size == 0
+        self.read_only = not writable(path)
+        if self.read_only and (create or not path.exists()):
+            raise ReadOnlyStoreError(f"cannot create a store in {path.parent}: the folder is read-only here")
         try:
-            self.con = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+            self.con = _connect(path, self.read_only)
             self.lock = threading.RLock()
             self.con.execute("PRAGMA foreign_keys = ON")
             # Run bookkeeping (start, log, summary) commits without an fsync: after a power
@@ -132,12 +189,13 @@ class Database:
             if getattr(self, "con", None) is not None:
                 self.con.close()
             if isinstance(exc, sqlite3.DatabaseError):
-                raise damaged(path, exc) from None
+                raise storage_error(path, exc) from None
             raise
 
     def _prepare(self) -> None:
         version = self.con.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
+            self._refuse_not_lineage(version)
             return
         if version > SCHEMA_VERSION:
             raise SchemaVersionError(
@@ -146,8 +204,13 @@ class Database:
             )
         if version == 0:
             self._refuse_foreign()
-        if self.con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            self._use_wal()
+        else:
+            self._refuse_not_lineage(version)
+        if self.read_only:
+            raise ReadOnlyStoreError(
+                f"store {self.path.parent} has schema version {version} and is read-only here: open it once "
+                f"where it can be written, to upgrade it to version {SCHEMA_VERSION}"
+            )
         with self.write() as con:
             version = con.execute("PRAGMA user_version").fetchone()[0]
             if version == 0:
@@ -163,6 +226,18 @@ class Database:
                         f"upgrading store {self.path.parent} from schema version {version} failed ({exc}); "
                         "it was left unchanged"
                     ) from None
+        # Only now, once the store is ours and upgraded: a refused database keeps its journal mode.
+        if self.con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            self._use_wal()
+
+    def _refuse_not_lineage(self, version: int) -> None:
+        """Refuse a database that claims a schema version but holds no lineage tables."""
+        tables = {row[0] for row in self.con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not {"runs", "artifacts", "versions"} <= tables:
+            raise SchemaVersionError(
+                f"{self.path} is a SQLite file but not a lineage store (schema version {version}, "
+                "but no lineage tables): it was left unchanged"
+            )
 
     def _refuse_foreign(self) -> None:
         """Before writing anything, refuse a database that is not a new store's."""
@@ -199,20 +274,33 @@ class Database:
         ``durable`` makes the commit wait for an fsync of the WAL (SQLite's
         ``synchronous = FULL``), which also makes every earlier commit durable.
         """
+        if self.read_only:
+            raise ReadOnlyStoreError(
+                f"store {self.path.parent} is read-only here: reading works; "
+                "to change it, use it where it can be written"
+            )
         with self.lock:
-            if durable:
-                self.con.execute("PRAGMA synchronous = FULL")
             try:
-                self.con.execute("BEGIN IMMEDIATE")
-                try:
-                    yield self.con
-                except BaseException:
-                    self.con.execute("ROLLBACK")
-                    raise
-                self.con.execute("COMMIT")
-            finally:
                 if durable:
-                    self.con.execute("PRAGMA synchronous = NORMAL")
+                    self.con.execute("PRAGMA synchronous = FULL")
+                try:
+                    self.con.execute("BEGIN IMMEDIATE")
+                    try:
+                        yield self.con
+                    except BaseException:
+                        if self.con.in_transaction:
+                            self.con.execute("ROLLBACK")
+                        raise
+                    self.con.execute("COMMIT")
+                finally:
+                    if durable:
+                        self.con.execute("PRAGMA synchronous = NORMAL")
+            except sqlite3.OperationalError as exc:
+                if _code(exc) in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM):
+                    if self.con.in_transaction:
+                        self.con.execute("ROLLBACK")
+                    raise storage_error(self.path, exc) from None
+                raise
 
     def read(self, sql: str, params: tuple | dict = ()) -> list[tuple]:
         """Run a query and return all its rows."""
@@ -242,7 +330,10 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
     """A connection that cannot write (for ``store.sql`` and ``lineage sql``)."""
     if not path.exists():
         raise NotFoundError(f"no lineage store at {path.parent}")
-    con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+    try:
+        con = _connect(path, read_only=True)
+    except sqlite3.DatabaseError as exc:
+        raise storage_error(path, exc) from None
     con.execute("PRAGMA query_only = ON")
     con.execute(TEMP_IN_MEMORY)
     return con

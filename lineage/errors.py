@@ -42,3 +42,11 @@ class SchemaVersionError(LineageError, RuntimeError):
 
 class StoreBusyError(LineageError, RuntimeError):
     """Another process holds what this operation needs (for example gc vs. an upload)."""
+
+
+class ReadOnlyStoreError(LineageError, PermissionError):
+    """The store can be read but not written here (a read-only mount, no write permission)."""
+
+
+class StoreFullError(LineageError, OSError):
+    """The disk holding the store is full: nothing was written."""

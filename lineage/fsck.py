@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import socket
 import sqlite3
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -42,6 +43,8 @@ SEVERITY = {
     "crashed_run": NOTE,  # its process died while it was running
     "unchecked_run": NOTE,  # running on another host: its process cannot be checked from here
     "unknown_file": NOTE,  # a file in blobs/ that lineage did not write
+    "link": DAMAGE,  # a link in blobs/ (or blobs/ itself): it could lead reads and gc outside the store
+    "bad_digest": DAMAGE,  # the database names a blob by something that is no SHA-256 digest
 }
 
 # Every blob in use, with its expected size, the size and mtime recorded for it, and one
@@ -239,8 +242,24 @@ def _check_blobs(store, quick: bool, progress) -> tuple[list[Problem], int, int,
     if progress is not None:
         progress(0, total)
     problems = []
+    linked = set(store.blobs.links())  # named by _leftovers; nothing behind them is read
     for sha256, (size, rec_size, rec_mtime, user) in sorted(used.items()):
-        problem = _check_blob(store.blobs.path(sha256), sha256, size, (rec_size, rec_mtime), user, quick)
+        if store.blobs.root in linked:
+            break
+        if not isinstance(sha256, str) or not DIGEST_RE.fullmatch(sha256):
+            problems.append(
+                Problem(
+                    "bad_digest",
+                    str(sha256)[:80],
+                    f"{user} names its blob {str(sha256)[:80]!r}, which is no SHA-256 digest: the database is "
+                    "damaged or forged; restore it from a copy",
+                )
+            )
+            continue
+        path = store.blobs.path(sha256)
+        if path.parent in linked:
+            continue
+        problem = _check_blob(path, sha256, size, (rec_size, rec_mtime), user, quick)
         if problem is not None:
             problems.append(problem)
         done += size
@@ -251,7 +270,7 @@ def _check_blobs(store, quick: bool, progress) -> tuple[list[Problem], int, int,
 
 def _check_blob(path, sha256: str, size: int, recorded: tuple, user: str, quick: bool) -> Problem | None:
     try:
-        st = os.stat(path)
+        st = os.lstat(path)
     except FileNotFoundError:
         return Problem(
             "missing_blob",
@@ -263,11 +282,13 @@ def _check_blob(path, sha256: str, size: int, recorded: tuple, user: str, quick:
         sha256,
         f"blob {sha256} used by {user} was altered on disk: restore it from a backup, or delete the version",
     )
+    if not stat.S_ISREG(st.st_mode):
+        return None  # a link (named by _leftovers) or not a file: never followed
     if st.st_size != size:
         return altered
     if quick and recorded == (st.st_size, st.st_mtime_ns):
         return None
-    return altered if hash_file(path) != sha256 else None
+    return altered if hash_file(path, follow=False) != sha256 else None
 
 
 def _check_versions(db, full: bool) -> list[Problem]:
@@ -316,7 +337,18 @@ def _version_problem(ref: str, digest: str, size: int, count: int, files: dict, 
 
 
 def _leftovers(store, used: set[str]) -> list[Problem]:
-    problems = [
+    links = [
+        Problem(
+            "link",
+            str(path),
+            f"{path} is a link (to {os.readlink(path)!r}): a store must not lead outside itself; lineage never "
+            "follows it: replace it with the file or folder itself",
+        )
+        for path in store.blobs.links()
+    ]
+    if links and links[0].subject == str(store.blobs.root):
+        return links
+    problems = links + [
         Problem(
             "temp_file",
             str(path),

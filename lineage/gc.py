@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .blobs import TEMP_MARK
+from .blobs import DIGEST_RE, TEMP_MARK
 from .processes import is_alive
 
 # Digests of blobs still in use: files of versions not deleted, and files kept with runs.
@@ -40,7 +40,6 @@ DELETE_UNUSED_ROW_SQL = (
     "DELETE FROM blobs WHERE sha256 = ? AND NOT EXISTS (SELECT 1 FROM files f WHERE f.sha256 = blobs.sha256) "
     "AND NOT EXISTS (SELECT 1 FROM run_files r WHERE r.sha256 = blobs.sha256)"
 )
-DIGEST_RE = re.compile(r"[0-9a-f]{64}")
 TEMP_PID_RE = re.compile(re.escape(TEMP_MARK) + r"(\d+)-\d+$")
 
 
@@ -120,7 +119,7 @@ def gc(store, dry_run: bool = False, wait_s: float = 10.0) -> GcPlan:
     if dry_run:
         return plan_gc(store)
     store.db  # noqa: B018 (a missing store is reported before the lock file is created)
-    fd = store.staging.exclusive(wait_s)
+    fds = store.staging.exclusive(wait_s)
     try:
         plan = plan_gc(store)
         if plan.rows:
@@ -137,7 +136,8 @@ def gc(store, dry_run: bool = False, wait_s: float = 10.0) -> GcPlan:
             freed += item.size
         return replace(plan, executed=True, freed_bytes=freed)
     finally:
-        os.close(fd)
+        for fd in fds:
+            os.close(fd)
 
 
 def stray_temps(paths: Iterable[Path]) -> list[Path]:

@@ -1,7 +1,8 @@
 """``LoggedArtifact``: a committed version, read from the store.
 
-``download`` hard-links files to the read-only blobs where the file system allows (copies
-otherwise), leaves correct files alone, replaces wrong ones and never deletes extras.
+``download`` hard-links files to the read-only blobs where that protects them (not as
+root, who may write a read-only file; copies otherwise, or by choice), leaves correct
+files alone, replaces wrong ones and never deletes extras.
 Every blob is checked (size and mtime against what the store recorded, re-hashed when
 they differ) before it is linked or served, so a corrupted blob is named, never served.
 """
@@ -10,19 +11,19 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from .blobs import hash_file
-from .errors import InvalidArgumentError, PathNotFoundError, VerifyError
+from .errors import InvalidArgumentError, NotFoundError, PathNotFoundError, VerifyError
+from .files import copy_new, replace_with
 from .logged_edit import VersionEdits
 from .records import ArtifactFile, RunInfo, run_infos
 from .references import ReferenceEntry, local_path, materialise
 from .refs import check_path
-from .versions import VersionRow, reference_rows
+from .versions import VersionRow, find_by_digest, reference_rows, version_row
 
 if TYPE_CHECKING:
     from .store import Store
@@ -95,6 +96,25 @@ class LoggedArtifact(VersionEdits):
     def __hash__(self) -> int:
         return hash((str(self._store.dir), self.id))
 
+    def row_in(self, store: Store) -> VersionRow:
+        """This version as ``store`` holds it: same project, name and digest (its identity).
+
+        Never by numeric id alone: an id from another store names an unrelated version there.
+        """
+        theirs = self._row
+        if _same_folder(self._store.dir, store.dir):
+            row = version_row(store.db, theirs.id)
+            if (row.project, row.name, row.digest) == (theirs.project, theirs.name, theirs.digest):
+                store.check_live(row)
+                return row
+        row = find_by_digest(store.db, theirs.project, theirs.name, theirs.digest)
+        if row is None:
+            raise NotFoundError(
+                f"{self.qualified_name} is from the store {self._store.dir}, and the store {store.dir} "
+                "holds no version with its content: log it there first, or use a ref"
+            )
+        return row
+
     # -- files -------------------------------------------------------------------------
     def _file_rows(self) -> list[tuple[str, str, int, int | None, int | None]]:
         return self._store.db.read(
@@ -122,7 +142,7 @@ class LoggedArtifact(VersionEdits):
         )
         if row is None:
             return self._open_reference(path)
-        return open(self._store.blobs.check(row[0], row[1]), "rb")
+        return self._store.blobs.open(row[0], row[1])
 
     def _open_reference(self, path: str) -> IO[bytes]:
         entry = next((r for r in self.references() if r.path == path), None)
@@ -146,16 +166,23 @@ class LoggedArtifact(VersionEdits):
         allow_missing_references: bool = False,
         skip_cache: bool | None = None,
         multipart: bool | None = None,
+        link: bool | None = None,
         _paths: frozenset[str] | None = None,
     ) -> str:
         """Materialise the version's files under ``root`` and return its path.
 
         Default root: ``./artifacts/<name>:<version>``. ``progress(path, size)`` is called
-        after each file (the CLI's progress bar). Reference entries are copied from their
-        ``file://`` source (checked against the digest recorded for them); references to
-        any other scheme cannot be fetched offline and are skipped. ``path_prefix`` keeps
-        only the entries whose path starts with it (W&B's); ``skip_cache``, ``multipart``
-        and ``allow_missing_references`` are accepted and change nothing offline.
+        after each file (the CLI's progress bar). ``link``: True hard-links every file to
+        its blob where the file system allows (then an edit of a downloaded file by root,
+        who may write a read-only file, changes the store's blob: fsck and download notice
+        and refuse it); False copies (a reflink where the file system has them); None, the
+        default, links only where the link is protected (not as root, and only a
+        read-only blob) and copies otherwise, so an edit never harms the store.
+        Reference entries are copied from their ``file://`` source (checked against the
+        digest recorded for them); references to any other scheme cannot be fetched
+        offline and are skipped. ``path_prefix`` keeps only the entries whose path starts
+        with it (W&B's); ``skip_cache``, ``multipart`` and ``allow_missing_references``
+        are accepted and change nothing offline.
         """
 
         def wanted(path: str) -> bool:
@@ -170,9 +197,15 @@ class LoggedArtifact(VersionEdits):
         real_root = os.path.realpath(target_root)
         safe_dirs: set[str] = {root_str}
         blobs = self._store.blobs
+        as_root = os.geteuid() == 0 if hasattr(os, "geteuid") else False
         for path, sha, size, rec_size, rec_mtime in self._file_rows():
             if not wanted(path):
                 continue
+            # A value from the database becomes a path: one that could climb out is refused.
+            # (The cheap test first: this loop runs for every file of every download.)
+            wrapped = f"/{path}/"
+            if "/../" in wrapped or "/./" in wrapped or "//" in wrapped:
+                check_path(path)
             # Plain strings: at tens of thousands of files, pathlib costs more than the links.
             target = f"{root_str}/{path}"
             parent = os.path.dirname(target)
@@ -186,8 +219,9 @@ class LoggedArtifact(VersionEdits):
                 _make_folder(parent)
                 _refuse_outside(parent, real_root)
                 safe_dirs.add(parent)
-            blob = blobs.check(sha, size, recorded=(rec_size, rec_mtime) if rec_size is not None else None)
-            _materialise(blob, target, sha, size)
+            blob, blob_st = blobs.checked(sha, size, recorded=(rec_size, rec_mtime) if rec_size is not None else None)
+            by_link = link if link is not None else not as_root and not blob_st.st_mode & 0o222
+            _materialise(blob, blob_st, target, sha, size, by_link)
             if progress is not None:
                 progress(path, size)
         for entry in self.references():
@@ -249,6 +283,13 @@ class LoggedArtifact(VersionEdits):
         return run_infos(self._store.db, "WHERE id IN (SELECT run_id FROM consumed WHERE version_id = ?)", (self.id,))
 
 
+def _same_folder(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
 def _make_folder(folder: str | Path) -> None:
     try:
         os.makedirs(folder, exist_ok=True)
@@ -261,36 +302,40 @@ def _refuse_outside(folder: str, real_root: str) -> None:
         raise InvalidArgumentError(f"{folder!r} leads out of the download folder (through a link): remove the link")
 
 
-def _materialise(blob: str, target: str, sha: str, size: int) -> None:
-    """Make ``target`` hold the blob's content: leave it, link it, or copy it."""
-    try:
-        os.link(blob, target)
-        return
-    except FileExistsError:
-        pass
-    except OSError as exc:
-        if exc.errno not in _LINK_FAILURES:
-            raise
-        _copy(blob, target)
-        return
-    st = os.lstat(target)
-    blob_st = os.stat(blob)
-    if (st.st_ino, st.st_dev) == (blob_st.st_ino, blob_st.st_dev):
-        return
-    if stat.S_ISREG(st.st_mode) and st.st_size == size and hash_file(target) == sha:
-        return
-    if stat.S_ISDIR(st.st_mode):
-        raise InvalidArgumentError(f"cannot download to {target!r}: a folder is in the way")
-    os.unlink(target)  # a wrong file or a link: never write through it
-    try:
-        os.link(blob, target)
-    except OSError as exc:
-        if exc.errno not in _LINK_FAILURES:
-            raise
-        _copy(blob, target)
+def _materialise(blob: str, blob_st: os.stat_result, target: str, sha: str, size: int, link: bool) -> None:
+    """Make ``target`` hold the blob's content: leave it, link it, or copy it.
 
-
-def _copy(blob: str, target: str) -> None:
-    tmp = f"{target}.lineage-tmp"
-    shutil.copyfile(blob, tmp)
-    os.replace(tmp, target)
+    A file already there is never written through (it may be a link planted to lead the
+    write elsewhere): a new file is made under an unpredictable name in the same folder
+    and renamed over it, which also keeps concurrent downloads of one folder whole.
+    """
+    if link:
+        try:
+            os.link(blob, target, follow_symlinks=False)
+            return
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            if exc.errno not in _LINK_FAILURES:
+                raise
+            link = False
+    try:
+        st = os.lstat(target)
+    except FileNotFoundError:
+        st = None
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise InvalidArgumentError(f"cannot download to {target!r}: a folder is in the way")
+        if (st.st_ino, st.st_dev) == (blob_st.st_ino, blob_st.st_dev):
+            if link:
+                return
+        elif stat.S_ISREG(st.st_mode) and st.st_size == size and hash_file(target, follow=False) == sha:
+            return
+    if link:
+        try:
+            replace_with(target, lambda tmp: os.link(blob, tmp, follow_symlinks=False))
+            return
+        except OSError as exc:
+            if exc.errno not in _LINK_FAILURES:
+                raise
+    replace_with(target, lambda tmp: copy_new(blob, tmp))

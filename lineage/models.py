@@ -224,12 +224,13 @@ class Produced(SQLModel, table=True):
 
 
 class FileState(SQLModel, table=True):
-    """Hash cache: a source file's digest keyed by its (inode, mtime_ns, size)."""
+    """Hash cache: a source file's digest keyed by its (inode, ctime_ns, mtime_ns, size)."""
 
     __tablename__ = "file_state"
     __table_args__ = (NO_ROWID,)
     path: str = _text(primary_key=True)
     inode: int = _int()
+    ctime_ns: int = _int()
     mtime_ns: int = _int()
     size: int = _int()
     sha256: str = _text()

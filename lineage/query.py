@@ -9,6 +9,7 @@ the functions that need them, so ``import lineage`` stays light.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from functools import cache
 from importlib import resources
@@ -18,7 +19,10 @@ from typing import TYPE_CHECKING
 from .db import DB_NAME, connect_read_only
 from .errors import InvalidArgumentError, NotFoundError
 from .graphs import graph, node_key
+from .refs import check_utf8
 from .walks import Subgraph, ancestry, impact
+
+_FILE_SAFE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 if TYPE_CHECKING:
     import duckdb
@@ -100,17 +104,34 @@ def _sql_error(exc: sqlite3.Error) -> InvalidArgumentError:
     return InvalidArgumentError(f"SQL error: {message}")
 
 
+PROGRESS_STEPS = 100_000  # SQLite virtual machine steps between two looks at Ctrl-C (well under 1 ms)
+
+
+def _let_signals_in() -> int:
+    return 0  # carry on: a pending Ctrl-C raises KeyboardInterrupt in here, which stops the query
+
+
 def sql(store: Store, query: str, params: tuple | list | dict | None = ()) -> pyarrow.Table:
     """Run one SQL statement on a read-only connection to the store; a ``pyarrow.Table``.
 
     >>> store.sql("SELECT name, job_type FROM runs WHERE state = ?", ("finished",))  # doctest: +SKIP
     """
+    if not isinstance(query, str):
+        raise InvalidArgumentError(f"store.sql takes a SQL statement as text, not {type(query).__name__}")
+    check_utf8(query, "SQL statement")
     con = connect_read_only(store.dir / DB_NAME)
     try:
         con.set_authorizer(_deny_attach)
+        # SQLite runs a query without returning to Python: this callback lets Python see
+        # Ctrl-C now and then, and its KeyboardInterrupt stops the query.
+        con.set_progress_handler(_let_signals_in, PROGRESS_STEPS)
         try:
             cursor = con.execute(query, _clean_params(params))
             rows = cursor.fetchall()
+        except sqlite3.OperationalError as exc:
+            if str(exc) == "interrupted":
+                raise KeyboardInterrupt from None
+            raise _sql_error(exc) from None
         except sqlite3.Error as exc:
             raise _sql_error(exc) from None
         names = [d[0] for d in cursor.description or ()]
@@ -184,13 +205,21 @@ def export(store: Store, dir: str | os.PathLike) -> list[Path]:
     import pyarrow.parquet as pq
 
     out = Path(dir)
-    out.mkdir(parents=True, exist_ok=True)
     names = [
         row[0]
         for row in store.db.read(
             "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name"
         )
     ]
+    # Each name becomes a file name: a store from someone else may hold a view named
+    # '../../x'. Refused before anything is written.
+    bad = [name for name in names if not _FILE_SAFE_NAME.fullmatch(name)]
+    if bad:
+        raise InvalidArgumentError(
+            f"cannot export: the store has a table or view named {bad[0]!r}, which is not a plain name "
+            "(letters, digits, _): drop or rename it"
+        )
+    out.mkdir(parents=True, exist_ok=True)
     written = []
     for name in names:
         table = sql(store, f'SELECT * FROM "{name}"')

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from .blobs import hash_file
 from .errors import InvalidArgumentError, PathNotFoundError, VerifyError
+from .files import copy_new, replace_with
 from .refs import check_path
 
 URI_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\x00-\x1f\x7f]*")
@@ -117,7 +117,7 @@ def materialise(entry: ReferenceEntry, target: str) -> bool:
     if source is None:
         return False
     if entry.sha256 is None and os.path.isdir(source):
-        shutil.copytree(source, target, dirs_exist_ok=True)
+        _copy_folder(source, target)
         return True
     if not os.path.isfile(source):
         if entry.sha256 is None:
@@ -126,15 +126,31 @@ def materialise(entry: ReferenceEntry, target: str) -> bool:
     exists = entry.sha256 is not None and os.path.isfile(target) and not os.path.islink(target)
     if exists and hash_file(target) == entry.sha256:
         return True
-    tmp = f"{target}.lineage-tmp"
-    shutil.copyfile(source, tmp)
-    # Checked on the copy: the source may change between a check and a copy.
-    if entry.sha256 is not None and hash_file(tmp) != entry.sha256:
-        os.unlink(tmp)
-        raise VerifyError(
-            f"reference {entry.path!r}: {entry.uri} changed since it was logged: log a new version of the artifact"
-        )
-    if os.path.lexists(target) and not os.path.isdir(target):
-        os.unlink(target)  # never write through a link
-    os.replace(tmp, target)
+
+    def copy_checked(tmp: str) -> None:
+        copy_new(source, tmp, follow=True)
+        # Checked on the copy: the source may change between a check and a copy.
+        if entry.sha256 is not None and hash_file(tmp) != entry.sha256:
+            os.unlink(tmp)
+            raise VerifyError(
+                f"reference {entry.path!r}: {entry.uri} changed since it was logged: log a new version of the artifact"
+            )
+
+    # A new file under an unpredictable name, renamed over the target: never written through a link.
+    replace_with(target, copy_checked)
     return True
+
+
+def _copy_folder(source: str, target: str) -> None:
+    """Copy the files under ``source`` into ``target``, each through :func:`replace_with`."""
+    real_target = os.path.realpath(target)
+    for folder, _, names in os.walk(source):
+        rel = os.path.relpath(folder, source)
+        here = target if rel == "." else os.path.join(target, rel)
+        os.makedirs(here, exist_ok=True)
+        if os.path.commonpath([real_target, os.path.realpath(here)]) != real_target:
+            raise InvalidArgumentError(f"{here!r} leads out of the download folder (through a link): remove the link")
+        for name in names:
+            src = os.path.join(folder, name)
+            if os.path.isfile(src):
+                replace_with(os.path.join(here, name), lambda tmp, src=src: copy_new(src, tmp, follow=True))

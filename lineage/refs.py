@@ -17,6 +17,24 @@ RESERVED_RE = re.compile(r"v[0-9]+")  # v007 is no version, but looks like one
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 LATEST = "latest"
 RUN_PREFIX = "run:"
+# Paths must also fit the file systems they are downloaded to: a part of at most 255 bytes
+# (NAME_MAX), at most 256 levels, and room left under PATH_MAX (4096) for the download folder.
+MAX_PART_BYTES = 255
+MAX_PATH_BYTES = 3072
+MAX_PATH_PARTS = 256
+
+
+def check_utf8(text: str, what: str) -> str:
+    """Return ``text`` if it can be stored (UTF-8), else raise: lone surrogates cannot."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidArgumentError(
+                f"invalid {what} {text[:80]!r}: it is not valid Unicode text (a lone surrogate, or a file name "
+                "in another encoding): use UTF-8 text"
+            ) from None
+    return text
 
 
 def check_name(name: object, what: str = "name") -> str:
@@ -32,7 +50,7 @@ def check_text(text: object, what: str, lines: bool = False, limit: int = 128) -
     if not isinstance(text, str) or not text.strip() or len(text) > limit or bad.search(text):
         kind = "text" if lines else "one line of text"
         raise InvalidArgumentError(f"invalid {what} {text!r}: use {kind}, 1 to {limit} characters")
-    return text
+    return check_utf8(text, what)
 
 
 def check_job_type(job_type: object) -> str:
@@ -76,11 +94,19 @@ def check_alias(alias: object, settable: bool = False) -> str:
         raise InvalidArgumentError(
             f"invalid alias {alias!r}: use 1 to 128 characters, no '/', ':' or control characters"
         )
+    check_utf8(alias, "alias")
     if RESERVED_RE.fullmatch(alias):
         raise InvalidArgumentError(f"invalid alias {alias!r}: names like v0, v1 are reserved for versions")
     if settable and alias == LATEST:
         raise InvalidArgumentError("alias 'latest' cannot be set by hand: it follows the most recent log_artifact")
     return alias
+
+
+def check_run_name(name: object) -> str:
+    """Return a valid run name: one line of text, no control characters (else raise)."""
+    if not isinstance(name, str) or not name.strip() or _CONTROL_RE.search(name):
+        raise InvalidArgumentError(f"invalid run name {name!r}: use one line of text, no control characters")
+    return check_utf8(name, "run name")
 
 
 def check_path(path: object) -> str:
@@ -91,10 +117,20 @@ def check_path(path: object) -> str:
         raise InvalidArgumentError(f"invalid path {path!r}: control characters are not allowed")
     if path.startswith("/"):
         raise InvalidArgumentError(f"invalid path {path!r}: use a relative path, not an absolute one")
-    for part in path.split("/"):
+    parts = path.split("/")
+    for part in parts:
         if part in ("", ".", ".."):
             raise InvalidArgumentError(
                 f"invalid path {path!r}: no empty, '.' or '..' parts (paths must stay inside the artifact)"
+            )
+    check_utf8(path, "path")
+    if len(path) > MAX_PART_BYTES // 4 or len(parts) > MAX_PATH_PARTS:  # else no part can be too long
+        size = len(path.encode("utf-8"))
+        longest = max(len(part.encode("utf-8")) for part in parts)
+        if longest > MAX_PART_BYTES or size > MAX_PATH_BYTES or len(parts) > MAX_PATH_PARTS:
+            raise InvalidArgumentError(
+                f"invalid path {path[:60]!r}...: too long to download ({longest} bytes in its longest part, "
+                f"{size} bytes, {len(parts)} levels; at most {MAX_PART_BYTES}, {MAX_PATH_BYTES} and {MAX_PATH_PARTS})"
             )
     return path
 

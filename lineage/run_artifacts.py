@@ -50,8 +50,6 @@ class RunArtifacts:
         if artifact.logged is not None:
             raise InvalidArgumentError(f"artifact {artifact.name!r} was already logged: create a new Artifact")
         version_tags = tuple(check_tags([*artifact.tags, *(tags or [])]))
-        if artifact.logged is not None:
-            raise InvalidArgumentError(f"artifact {artifact.name!r} was already logged: create a new Artifact")
         clean = versions.clean_aliases(aliases)
         entries = dict(artifact._entries)
         copied = artifact._store is not None and artifact._store.dir != self.store.dir
@@ -80,7 +78,11 @@ class RunArtifacts:
             if copied:
                 self.store.staging.release()
         logged = LoggedArtifact(self.store, versions.version_row(self.store.db, version_id))
-        artifact._logged_as(logged)
+        artifact._logged_as(logged)  # releases its hold on the store it was staged in
+        if copied:
+            # Its files were staged in another store (the default one, before init(dir=...)):
+            # the copies there would be orphans that store may not even have a database for.
+            artifact._store.unstage([b.sha256 for b in artifact._entries.values()])
         return logged
 
     # -- the model registry (lineage/registry.py) ----------------------------------------
@@ -167,8 +169,7 @@ class RunArtifacts:
                 self.log_artifact(artifact_or_name, aliases=aliases)
             artifact_or_name = artifact_or_name.logged
         if isinstance(artifact_or_name, LoggedArtifact):
-            row = versions.version_row(self.store.db, artifact_or_name.id)
-            self.store.check_live(row)
+            row = artifact_or_name.row_in(self.store)
         else:
             row = versions.resolve(self.store.db, parse_ref(artifact_or_name, self.project))
         if type is not None and row.type != type:

@@ -7,7 +7,7 @@ the first write.
 
 from __future__ import annotations
 
-import fcntl
+import contextlib
 import os
 import threading
 import time
@@ -16,17 +16,18 @@ from pathlib import Path
 from . import versions
 from .blobs import BlobInfo, BlobStore
 from .db import DB_NAME, Database, now
-from .errors import InvalidArgumentError, NotFoundError, StoreBusyError
+from .errors import InvalidArgumentError, LineageError, NotFoundError, StoreBusyError
 from .logged import LoggedArtifact
 from .openlineage import live
 from .processes import hostname, is_alive
 from .records import ArtifactInfo, RunInfo, run_infos
 from .refs import parse_ref, parse_run_ref
+from .staging import LEGACY_LOCK, LOCK_NAME, StagingLock
 
 STORE_FOLDER = ".lineage"
 ENV_VAR = "LINEAGE_DIR"
-# A source file whose mtime is this close to the moment we read it could change again
-# within the same timestamp tick: it is hashed, but not remembered in file_state.
+# A source file whose mtime or ctime is this close to the moment we read it could change
+# again within the same timestamp tick: it is hashed, but not remembered in file_state.
 RACY_NS = 20_000_000
 
 
@@ -44,57 +45,6 @@ def locate(dir: str | os.PathLike | None = None) -> Path:
     return here / STORE_FOLDER
 
 
-class StagingLock:
-    """A shared lock held while a process has blobs not yet referenced by a version.
-
-    ``gc`` takes it exclusively, so it never frees a blob an upload is about to commit.
-    ``flock`` locks die with their process, so a crash never leaves the store locked.
-    """
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._count = 0
-        self._fd: int | None = None
-        self._mutex = threading.Lock()
-
-    def acquire(self) -> None:
-        with self._mutex:
-            if self._count == 0:
-                self._fd = self._open()
-                fcntl.flock(self._fd, fcntl.LOCK_SH)
-            self._count += 1
-
-    def release(self) -> None:
-        with self._mutex:
-            self._count -= 1
-            if self._count == 0 and self._fd is not None:
-                os.close(self._fd)
-                self._fd = None
-
-    def _open(self) -> int:
-        try:
-            return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except FileNotFoundError:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-
-    def exclusive(self, wait_s: float = 10.0) -> int:
-        """Take the lock exclusively (for gc); returns the fd to close when done."""
-        fd = self._open()
-        deadline = time.monotonic() + wait_s
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return fd
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    os.close(fd)
-                    raise StoreBusyError(
-                        "another process is adding files to this store: run gc again when it is done"
-                    ) from None
-                time.sleep(0.05)
-
-
 class Store:
     """A lineage store: query it, edit aliases, delete versions.
 
@@ -107,15 +57,23 @@ class Store:
         self._db: Database | None = None
         self._blobs: BlobStore | None = None
         self._mutex = threading.Lock()
-        self.staging = StagingLock(self.dir / "blobs" / "staging.lock")
+        self.staging = StagingLock(self.dir / LOCK_NAME, legacy=self.dir / LEGACY_LOCK)
 
     def __repr__(self) -> str:
         return f"Store({str(self.dir)!r})"
 
     # -- plumbing ----------------------------------------------------------------------
+    def check_folder(self) -> None:
+        """Refuse a store path that is a file (a wrong --store or $LINEAGE_DIR)."""
+        if self.dir.exists() and not self.dir.is_dir():
+            raise InvalidArgumentError(
+                f"the store {self.dir} is a file, not a folder: point --store or ${ENV_VAR} at a folder"
+            )
+
     def _open(self, create: bool) -> Database:
         with self._mutex:
             if self._db is None:
+                self.check_folder()
                 if create:
                     self.dir.mkdir(parents=True, exist_ok=True)
                 elif not (self.dir / DB_NAME).exists():
@@ -137,6 +95,7 @@ class Store:
     @property
     def blobs(self) -> BlobStore:
         if self._blobs is None:
+            self.check_folder()
             self._blobs = BlobStore(self.dir / "blobs", self._recorded_blob)
         return self._blobs
 
@@ -151,8 +110,13 @@ class Store:
             self._db = None
 
     def mark_crashed_runs(self) -> list[str]:
-        """Mark runs left ``running`` by processes on this host that died; return their ids."""
+        """Mark runs left ``running`` by processes on this host that died; return their ids.
+
+        A store read-only here is left as it is (its dead runs are marked where it is written).
+        """
         db = self._db
+        if db.read_only:
+            return []
         rows = db.read("SELECT id, pid, pid_started FROM runs WHERE state = 'running' AND host = ?", (hostname(),))
         dead = [run_id for run_id, pid, started in rows if not is_alive(pid, started)]
         marked = []
@@ -183,27 +147,64 @@ class Store:
         known = self._file_states([src for _, src in sources])
         recorded = self._recorded_blobs({row[3] for row in known.values()})
         out: dict[str, BlobInfo] = {}
-        remember: list[tuple[str, int, int, int, str]] = []
+        remember: list[tuple[str, int, int, int, int, str]] = []
         blobs = self.blobs
         for path, src in sources:
-            st = os.stat(src)
-            key = (st.st_ino, st.st_mtime_ns, st.st_size)
+            st = _stat_source(src)
+            key = (st.st_ino, st.st_ctime_ns, st.st_mtime_ns, st.st_size)
             cached = known.get(src)
             blob = None
-            if cached is not None and cached[:3] == key:
-                blob = blobs.existing(cached[3], recorded.get(cached[3]))
+            if cached is not None and cached[:4] == key:
+                blob = blobs.existing(cached[4], recorded.get(cached[4]))
             if blob is None:
-                blob = blobs.put_file(src, st.st_size)
-                if st.st_mtime_ns < started - RACY_NS:
+                blob = _read_source(blobs, src, st.st_size)
+                # ctime moves on every write, so it also tells a rewrite that kept the mtime.
+                if max(st.st_ctime_ns, st.st_mtime_ns) < started - RACY_NS:
                     remember.append((src, *key, blob.sha256))
             out[path] = blob
         if remember:
             with self.db.write() as con:
                 con.executemany(
-                    "INSERT OR REPLACE INTO file_state (path, inode, mtime_ns, size, sha256) VALUES (?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO file_state (path, inode, ctime_ns, mtime_ns, size, sha256) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
                     remember,
                 )
         return out
+
+    def unstage(self, shas: list[str]) -> int:
+        """Free blobs staged here for an artifact logged into another store; returns how many.
+
+        Only blobs no row of this store names, and only while no process (this one
+        included) stages here: otherwise they are left for ``gc``. A store folder that
+        staging alone created (no database) is removed once empty.
+        """
+        try:
+            fds = self.staging.exclusive(wait_s=0)
+        except StoreBusyError:
+            return 0
+        try:
+            has_db = (self.dir / DB_NAME).exists()
+            freed = 0
+            for sha in sorted(set(shas)):
+                if has_db and self.db.read_one("SELECT 1 FROM blobs WHERE sha256 = ?", (sha,)) is not None:
+                    continue
+                freed += self.blobs.remove(sha) > 0
+            if not has_db:
+                self._remove_empty_folders()
+            return freed
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    def _remove_empty_folders(self) -> None:
+        blobs = self.dir / "blobs"
+        if blobs.is_dir() and not blobs.is_symlink():
+            for sub in os.listdir(blobs):
+                with contextlib.suppress(OSError):
+                    os.rmdir(blobs / sub)
+        for leftover in (blobs, self.dir / LOCK_NAME, self.dir):
+            with contextlib.suppress(OSError):
+                leftover.rmdir() if leftover.is_dir() and not leftover.is_symlink() else leftover.unlink()
 
     def _recorded_blobs(self, shas: set[str]) -> dict[str, tuple[int, int]]:
         out: dict[str, tuple[int, int]] = {}
@@ -216,17 +217,17 @@ class Store:
             out.update((sha, (size, mtime)) for sha, size, mtime in rows)
         return out
 
-    def _file_states(self, sources: list[str]) -> dict[str, tuple[int, int, int, str]]:
+    def _file_states(self, sources: list[str]) -> dict[str, tuple[int, int, int, int, str]]:
         if not sources:
             return {}
         if len(sources) == 1:
             rows = self.db.read(
-                "SELECT path, inode, mtime_ns, size, sha256 FROM file_state WHERE path = ?", (sources[0],)
+                "SELECT path, inode, ctime_ns, mtime_ns, size, sha256 FROM file_state WHERE path = ?", (sources[0],)
             )
         else:
             prefix = os.path.commonpath(sources).rstrip("/") + "/"
             rows = self.db.read(
-                "SELECT path, inode, mtime_ns, size, sha256 FROM file_state WHERE path >= ? AND path < ?",
+                "SELECT path, inode, ctime_ns, mtime_ns, size, sha256 FROM file_state WHERE path >= ? AND path < ?",
                 (prefix, prefix[:-1] + "0"),
             )
         return {r[0]: r[1:] for r in rows}
@@ -350,3 +351,22 @@ class Store:
         from .maintenance import fsck
 
         return fsck(self, quick=quick)
+
+
+def _stat_source(src: str) -> os.stat_result:
+    try:
+        return os.stat(src)
+    except OSError as exc:
+        raise InvalidArgumentError(f"cannot add {src!r}: {exc.strerror}") from None
+
+
+def _read_source(blobs: BlobStore, src: str, size: int) -> BlobInfo:
+    """Copy one source file into the blobs; a file that cannot be read is one clear line."""
+    try:
+        return blobs.put_file(src, size)
+    except LineageError:
+        raise
+    except OSError as exc:
+        if exc.filename not in (None, src):
+            raise  # not the source's fault: the store's own folders
+        raise InvalidArgumentError(f"cannot read {src!r} to add it: {exc.strerror or exc}") from None

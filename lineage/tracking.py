@@ -26,7 +26,7 @@ from .names import run_name
 from .openlineage import live
 from .processes import identity
 from .records import resume_run
-from .refs import check_job_type, check_name, check_path
+from .refs import check_job_type, check_name, check_path, check_run_name, check_utf8
 from .run_artifacts import RunArtifacts
 from .store import Store, locate
 from .summary import Summary
@@ -34,6 +34,7 @@ from .table import Table, image_cell, image_path, is_dataframe
 from .values import check_keys, clean_object, dump_object, encode_metric
 
 DEFAULT_PROJECT = "uncategorized"
+MAX_STEP = 2**63 - 1  # steps are SQLite integers, and the next step is one more
 _stores: dict[Path, Store] = {}
 _active: Run | None = None
 _uncaught: list[BaseException] = []
@@ -82,8 +83,10 @@ class Run(RunArtifacts, RunCompat):
         self.project = check_name(project, "project")
         if job_type is not None:
             check_job_type(job_type)
-        if name is not None and (not isinstance(name, str) or not name.strip() or "\n" in name):
-            raise InvalidArgumentError(f"invalid run name {name!r}: use one line of text")
+        if name is not None:
+            check_run_name(name)
+        if notes is not None:
+            check_utf8(notes, "run notes")
         self._group: str | None = None
         self._tags: list[str] = []
         self._notes: str | None = None
@@ -255,9 +258,8 @@ class Run(RunArtifacts, RunCompat):
         check_keys(data, "log")
         if step is None:
             step = self._next_step
-        elif isinstance(step, bool) or not isinstance(step, int) or step < 0:
-            raise InvalidArgumentError(f"invalid step {step!r}: use a non-negative integer")
-        self._next_step = max(self._next_step, step + 1)
+        elif isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < MAX_STEP:
+            raise InvalidArgumentError(f"invalid step {str(step)[:40]}: use an integer from 0 to 2**63 - 2")
         values = {key: self._media_value(key, step, value) for key, value in data.items()}
         rows = [(self.id, step, key, *encode_metric(value)) for key, value in values.items()]
         with self.store.db.write() as con:
@@ -268,6 +270,7 @@ class Run(RunArtifacts, RunCompat):
                 "INSERT OR REPLACE INTO summary (run_id, key, value, data) VALUES (?, ?, ?, ?)",
                 [(self.id, key, number, data) for _, _, key, number, data in rows],
             )
+        self._next_step = max(self._next_step, step + 1)  # only once logged: a refused log moves nothing
         self.summary._values.update(values)
 
     def save(

@@ -13,8 +13,13 @@ from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
 from .errors import InvalidArgumentError
+from .refs import check_utf8
 
 NAN_MARKER = '{"_type": "nan"}'
+# Deeper values are refused, not followed until Python's recursion limit (SQLite's JSON
+# functions stop at 1000 levels; no real config or metadata comes near this).
+MAX_DEPTH = 100
+INT_RANGE = range(-(2**63), 2**63)  # what SQLite and every JSON reader keep exactly
 
 
 def to_python(value: Any) -> Any:
@@ -30,7 +35,11 @@ def to_python(value: Any) -> Any:
     return value
 
 
-def _clean_json(value: Any, where: str) -> Any:
+def _too_deep(where: str) -> InvalidArgumentError:
+    return InvalidArgumentError(f"{where[:120]} is nested more than {MAX_DEPTH} levels deep: flatten it")
+
+
+def _clean_json(value: Any, where: str, depth: int = 0) -> Any:
     value = to_python(value)
     if isinstance(value, float):
         if math.isnan(value):
@@ -38,18 +47,27 @@ def _clean_json(value: Any, where: str) -> Any:
         if math.isinf(value):
             raise InvalidArgumentError(f"{where} holds an infinite number: use a finite value or a string")
         return value
-    if value is None or isinstance(value, (str, bool, int)):
+    if isinstance(value, str):
+        return check_utf8(value, f"text in {where[:120]}")
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, int):
+        if value not in INT_RANGE:
+            raise InvalidArgumentError(f"{where[:120]} holds an integer beyond 64 bits: store it as a string")
+        return value
+    if depth >= MAX_DEPTH:
+        raise _too_deep(where)
     if isinstance(value, Mapping):
         out = {}
         for key, item in value.items():
             text = _json_key(key, where)
+            check_utf8(text, f"key in {where[:120]}")
             if text in out:
                 raise InvalidArgumentError(f"{where} has two keys that are both {text!r} as JSON: keep one")
-            out[text] = _clean_json(item, f"{where}[{key!r}]")
+            out[text] = _clean_json(item, f"{where}[{key!r}]", depth + 1)
         return out
     if isinstance(value, (list, tuple)):
-        return [_clean_json(item, f"{where}[{i}]") for i, item in enumerate(value)]
+        return [_clean_json(item, f"{where}[{i}]", depth + 1) for i, item in enumerate(value)]
     raise InvalidArgumentError(
         f"{where} holds a {type(value).__name__}, which JSON cannot hold: use numbers, text, lists or dicts"
     )
@@ -87,7 +105,10 @@ def encode_metric(value: Any) -> tuple[float | None, str | None]:
     if isinstance(value, bool):
         return None, json.dumps(value)
     if isinstance(value, (int, float)):
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:
+            raise InvalidArgumentError(f"cannot log the integer {str(value)[:20]}...: too large for a number") from None
         if math.isnan(value):
             return None, NAN_MARKER
         return value, None
@@ -99,14 +120,18 @@ def encode_metric(value: Any) -> tuple[float | None, str | None]:
         raise InvalidArgumentError(f"cannot log a {type(value).__name__}: {exc}") from None
 
 
-def _clean_metric_json(value: Any) -> Any:
+def _clean_metric_json(value: Any, depth: int = 0) -> Any:
     value = to_python(value)
     if isinstance(value, float) and not math.isfinite(value):
         return None if math.isnan(value) else str(value)
+    if isinstance(value, str):
+        return check_utf8(value, "logged text")
+    if isinstance(value, (Mapping, list, tuple)) and depth >= MAX_DEPTH:
+        raise _too_deep("a logged value")
     if isinstance(value, Mapping):
-        return {str(k): _clean_metric_json(v) for k, v in value.items()}
+        return {check_utf8(str(k), "logged key"): _clean_metric_json(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_clean_metric_json(v) for v in value]
+        return [_clean_metric_json(v, depth + 1) for v in value]
     return value
 
 
@@ -126,6 +151,7 @@ def check_keys(data: Mapping[str, Any], what: str) -> None:
     for key in data:
         if not isinstance(key, str) or not key:
             raise InvalidArgumentError(f"{what} keys must be non-empty text, not {key!r}")
+        check_utf8(key, f"{what} key")
 
 
 class RunMapping(MutableMapping):

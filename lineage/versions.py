@@ -114,6 +114,16 @@ def resolve(db: Database, ref: Ref, allow_deleted: bool = False) -> VersionRow:
     return version
 
 
+def find_by_digest(db: Database, project: str, name: str, digest: str) -> VersionRow | None:
+    """The live version of ``project/name`` with this digest (its identity), if any."""
+    row = db.read_one(
+        f"SELECT {VERSION_COLUMNS} {FROM_VERSIONS} WHERE a.project = ? AND a.name = ? AND v.digest = ? "
+        "AND v.deleted_at IS NULL ORDER BY v.number LIMIT 1",
+        (project, name, digest),
+    )
+    return VersionRow(*row) if row is not None else None
+
+
 @dataclass(frozen=True)
 class NewVersion:
     """What ``log_artifact`` asks to commit."""

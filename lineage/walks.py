@@ -154,8 +154,10 @@ def _damaged(store: Store, what: str) -> LineageError:
 def _depth(depth: int | None) -> int:
     if depth is None:
         return -1
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
-        raise InvalidArgumentError(f"invalid depth {depth!r}: use a whole number of edges >= 0, or None for no limit")
+    if isinstance(depth, bool) or not isinstance(depth, int) or not 0 <= depth < 2**63:
+        raise InvalidArgumentError(
+            f"invalid depth {str(depth)[:40]}: use a whole number of edges from 0 to 2**63 - 1, or None for no limit"
+        )
     return depth
 
 

@@ -6,6 +6,7 @@ import hashlib
 import itertools
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 import lineage
 from lineage.artifact import manifest_digest
+from lineage.store import RACY_NS
 
 from .strategies import file_sets
 
@@ -247,9 +249,7 @@ def test_relogging_an_unchanged_folder_reads_no_file(store_dir, tmp_path, monkey
     src.mkdir()
     for i in range(20):
         (src / f"{i}.txt").write_text(str(i))
-    old = 1_600_000_000_000_000_000  # files not touched in the last moments are remembered
-    for p in src.iterdir():
-        os.utime(p, ns=(old, old))
+    time.sleep(2 * RACY_NS / 1e9)  # files not touched (mtime or ctime) in the last moments are remembered
     with lineage.init(project="p", dir=store_dir) as run:
         art = lineage.Artifact("d", type="dataset")
         art.add_dir(src)
@@ -275,6 +275,37 @@ def test_relogging_an_unchanged_folder_reads_no_file(store_dir, tmp_path, monkey
         assert run.log_artifact(art).version == "v1"
 
 
+@pytest.mark.parametrize("how", ["in place", "recreated"])
+def test_a_rewrite_that_keeps_size_and_mtime_is_logged_with_its_new_content(store_dir, tmp_path, how):
+    # What cp -p, tar and rsync --times do: new bytes, same size, the old mtime put back.
+    src = tmp_path / "src"
+    src.mkdir()
+    data = src / "data.bin"
+    data.write_bytes(b"old content")
+    time.sleep(2 * RACY_NS / 1e9)
+    with lineage.init(project="p", dir=store_dir) as run:
+        art = lineage.Artifact("d", type="dataset")
+        art.add_dir(src)
+        first = run.log_artifact(art)
+    st = os.stat(data)
+    if how == "in place":
+        with open(data, "r+b") as f:
+            f.write(b"NEW content")
+    else:  # what tar does: unlink, create (the file system often hands out the same inode number)
+        data.unlink()
+        data.write_bytes(b"NEW content")
+    os.utime(data, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert os.stat(data).st_size == st.st_size and os.stat(data).st_mtime_ns == st.st_mtime_ns
+    time.sleep(2 * RACY_NS / 1e9)  # also once the rewrite is old enough to be remembered
+    with lineage.init(project="p", dir=store_dir) as run:
+        art = lineage.Artifact("d", type="dataset")
+        art.add_dir(src)
+        second = run.log_artifact(art)
+    assert second.id != first.id
+    assert second.open("data.bin").read() == b"NEW content"
+    assert first.open("data.bin").read() == b"old content"
+
+
 def test_artifact_logged_into_another_store_copies_its_blobs(tmp_path):
     with lineage.init(project="p", dir=tmp_path / "one"):
         art = lineage.Artifact("m", type="model")
@@ -296,3 +327,46 @@ def test_artifact_outside_a_run_uses_the_default_store(tmp_path, monkeypatch):
         assert run.store.dir == tmp_path / "env-store"
         run.log_artifact(art)
     assert lineage.Store(tmp_path / "env-store").artifact("m").open("x").read() == b"early"
+
+
+def test_an_artifact_filled_before_init_dir_leaves_no_orphan_copy_behind(tmp_path):
+    # No run yet: the files are staged in the default store (./.lineage, which has no
+    # database), then the artifact is logged into another store.
+    art = lineage.Artifact("early", type="dataset")
+    with art.new_file("x.txt") as f:
+        f.write("filled before init")
+    (tmp_path / "src.bin").write_bytes(b"added")
+    art.add_file(tmp_path / "src.bin")
+    with lineage.init(project="p", dir=tmp_path / "chosen") as run:
+        logged = run.log_artifact(art)
+    assert logged.open("x.txt").read() == b"filled before init"
+    blobs = tmp_path / ".lineage" / "blobs"
+    assert not blobs.exists() or not [p for p in blobs.rglob("*") if p.is_file()]
+
+
+def test_an_artifact_of_new_files_filled_before_init_dir_leaves_no_store_behind(tmp_path):
+    art = lineage.Artifact("early", type="dataset")
+    with art.new_file("x.txt") as f:
+        f.write("filled before init")
+    assert (tmp_path / ".lineage" / "blobs").is_dir()  # staged in the default store, which has no database
+    with lineage.init(project="p", dir=tmp_path / "chosen") as run:
+        run.log_artifact(art)
+    assert not (tmp_path / ".lineage").exists()
+
+
+def test_an_artifact_staged_in_one_store_and_logged_in_another_leaves_the_first_clean(tmp_path):
+    with lineage.init(project="p", dir=tmp_path / "one") as run:
+        kept = lineage.Artifact("kept", type="dataset")
+        with kept.new_file("shared.txt") as f:
+            f.write("in both stores")
+        run.log_artifact(kept)
+        art = lineage.Artifact("moved", type="dataset")
+        for name, text in (("shared.txt", "in both stores"), ("own.txt", "only logged in two")):
+            with art.new_file(name) as f:
+                f.write(text)
+    with lineage.init(project="p", dir=tmp_path / "two") as run:
+        run.log_artifact(art)
+    one = lineage.Store(tmp_path / "one")
+    assert one.fsck().clean  # no unreferenced copy of own.txt left, and shared.txt kept
+    assert one.artifact("kept").open("shared.txt").read() == b"in both stores"
+    assert lineage.Store(tmp_path / "two").artifact("moved").open("own.txt").read() == b"only logged in two"

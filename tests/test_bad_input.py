@@ -27,6 +27,7 @@ import pytest
 
 import lineage
 from lineage import tracking
+from lineage.db import SCHEMA_VERSION
 
 DB_FILES = ("lineage.db", "lineage.db-wal", "lineage.db-shm")
 
@@ -373,7 +374,7 @@ def _(ctx):
 
 @case("verify a download altered through its hard link", lineage.VerifyError)
 def _(ctx):
-    root = Path(ctx.store().artifact("data:v1").download(ctx.scratch / "download"))
+    root = Path(ctx.store().artifact("data:v1").download(ctx.scratch / "download", link=True))
     ctx.corrupt("data:v1", "a.txt")
     return lambda: ctx.store().artifact("data:v1").verify(root)
 
@@ -398,6 +399,16 @@ def spoil_database(ctx: Ctx, how: str) -> None:
         con.execute("CREATE TABLE notes (text)")
         con.commit()
         con.close()
+    elif how.startswith("version "):  # a schema version, but not lineage's tables
+        version = {"version but no tables": SCHEMA_VERSION, "version 2 but foreign tables": 2}[how]
+        for name in DB_FILES:
+            (ctx.dir / name).unlink(missing_ok=True)
+        con = sqlite3.connect(db)
+        if "foreign" in how:
+            con.execute("CREATE TABLE notes (text)")
+        con.execute(f"PRAGMA user_version = {version}")
+        con.commit()
+        con.close()
 
 
 for how, error in [
@@ -406,6 +417,8 @@ for how, error in [
     ("garbage", lineage.LineageError),
     ("newer schema", lineage.SchemaVersionError),
     ("foreign", lineage.SchemaVersionError),
+    ("version but no tables", lineage.SchemaVersionError),
+    ("version 2 but foreign tables", lineage.SchemaVersionError),
 ]:
 
     @case(f"{how} database, read", error)
@@ -422,6 +435,186 @@ for how, error in [
     def _(ctx, how=how):
         spoil_database(ctx, how)
         return lambda: ctx.store().gc()
+
+
+def _nested(levels: int) -> dict:
+    value: dict = {}
+    for _ in range(levels):
+        value = {"a": value}
+    return value
+
+
+# one-line errors for values Python or SQLite would choke on (issue 12, item 10)
+DEEP = _nested(100_000)
+HUGE = 10**400
+case("metadata nested 100,000 deep", Invalid)(lambda ctx: lambda: lineage.Artifact("d", "dataset", metadata=DEEP))
+case("config nested 100,000 deep", Invalid)(lambda ctx: lambda: lineage.init(project="p", dir=ctx.dir, config=DEEP))
+case("metadata 10**400", Invalid)(lambda ctx: lambda: lineage.Artifact("d", "dataset", metadata={"n": HUGE}))
+case("config 10**400", Invalid)(lambda ctx: lambda: lineage.init(project="p", dir=ctx.dir, config={"n": HUGE}))
+case("depth 10**30 in ancestry", Invalid)(lambda ctx: lambda: ctx.store().ancestry("data:v0", depth=10**30))
+case("depth 10**30 in impact", Invalid)(lambda ctx: lambda: ctx.store().impact("data:v0", depth=10**30))
+case("store.sql(5)", Invalid)(lambda ctx: lambda: ctx.store().sql(5))
+case("store.sql(None)", Invalid)(lambda ctx: lambda: ctx.store().sql(None))
+case("store.sql with a lone surrogate", Invalid)(lambda ctx: lambda: ctx.store().sql("SELECT '\ud800'"))
+
+
+@case("config update nested 100,000 deep", Invalid)
+def _(ctx):
+    run = ctx.run()
+    return lambda: run.config.update({"deep": DEEP})
+
+
+@case("log a value nested 100,000 deep", Invalid)
+def _(ctx):
+    run = ctx.run()
+    return lambda: run.log({"deep": DEEP})
+
+
+@case("log 10**400", Invalid)
+def _(ctx):
+    run = ctx.run()
+    return lambda: run.log({"n": HUGE})
+
+
+@case("summary 10**400", Invalid)
+def _(ctx):
+    run = ctx.run()
+    return lambda: run.summary.update({"n": HUGE})
+
+
+@case("config update 10**400", Invalid)
+def _(ctx):
+    run = ctx.run()
+    return lambda: run.config.update({"n": HUGE})
+
+
+for step in (2**63, 2**63 - 1, 10**30):
+
+    @case(f"log at step {step}", Invalid)
+    def _(ctx, step=step):
+        run = ctx.run()
+        return lambda: run.log({"x": 1.0}, step=step)
+
+
+# lone surrogates (text Python holds but UTF-8 cannot)
+LONE = "bad\ud800text"
+
+
+@case("surrogate in a description", Invalid)
+def _(ctx):
+    return lambda: lineage.Artifact("d", "dataset", description=LONE)
+
+
+case("surrogate in metadata", Invalid)(lambda ctx: lambda: lineage.Artifact("d", "dataset", metadata={"k": LONE}))
+case("surrogate in a metadata key", Invalid)(lambda ctx: lambda: lineage.Artifact("d", "dataset", metadata={LONE: 1}))
+case("surrogate in config", Invalid)(lambda ctx: lambda: lineage.init(project="p", dir=ctx.dir, config={"k": LONE}))
+case("surrogate in a run name", Invalid)(lambda ctx: lambda: lineage.init(project="p", dir=ctx.dir, name=LONE))
+case("surrogate in run notes", Invalid)(lambda ctx: lambda: lineage.init(project="p", dir=ctx.dir, notes=LONE))
+case("surrogate in an alias set later", Invalid)(lambda ctx: lambda: ctx.store().alias("data:v0", LONE))
+
+
+@case("surrogate in an alias on log", Invalid)
+def _(ctx):
+    run = ctx.run()
+    art = add(lineage.Artifact("data", "dataset"), {"a.txt": b"new content"})
+    return lambda: run.log_artifact(art, aliases=[LONE])
+
+
+@case("surrogate in a path", Invalid)
+def _(ctx):
+    ctx.run()
+    return lambda: lineage.Artifact("data", "dataset").new_file(LONE).__enter__()
+
+
+@case("surrogate in a log key", Invalid)
+def _(ctx):
+    run = ctx.run()
+    return lambda: run.log({LONE: 1.0})
+
+
+@case("surrogate in a logged value", Invalid)
+def _(ctx):
+    run = ctx.run()
+    return lambda: run.log({"k": LONE})
+
+
+@case("surrogate in a summary", Invalid)
+def _(ctx):
+    run = ctx.run()
+    return lambda: run.summary.update({"k": [LONE]})
+
+
+@case("non-UTF-8 file name in add_dir", Invalid)
+def _(ctx):
+    ctx.run()
+    folder = ctx.scratch / "latin-1"
+    folder.mkdir()
+    with open(os.fsencode(folder) + b"/caf\xe9.txt", "wb") as f:  # a name in Latin-1, not UTF-8
+        f.write(b"content")
+    return lambda: lineage.Artifact("data", "dataset").add_dir(folder)
+
+
+@case("an unreadable source file", Invalid)
+def _(ctx):
+    ctx.run()  # /proc/self/mem is a regular file whose read fails (EIO), even for root
+    return lambda: lineage.Artifact("data", "dataset").add_file("/proc/self/mem", name="mem")
+
+
+def _with_lineage_dir(path: Path, call: Callable[[], object]) -> Callable[[], object]:
+    def with_env():
+        old = os.environ.get("LINEAGE_DIR")
+        os.environ["LINEAGE_DIR"] = str(path)
+        try:
+            return call()
+        finally:
+            if old is None:
+                del os.environ["LINEAGE_DIR"]
+            else:
+                os.environ["LINEAGE_DIR"] = old
+
+    return with_env
+
+
+case("LINEAGE_DIR is a file, read", Invalid)(
+    lambda ctx: _with_lineage_dir(ctx.file("a-file"), lambda: lineage.Store().runs())
+)
+case("LINEAGE_DIR is a file, init", Invalid)(
+    lambda ctx: _with_lineage_dir(ctx.file("a-file"), lambda: lineage.init(project="p"))
+)
+
+
+@case("LINEAGE_DIR is a file, new_file", Invalid)
+def _(ctx):
+    def fill():
+        with lineage.Artifact("d", "dataset").new_file("x") as f:
+            f.write("x")
+
+    return _with_lineage_dir(ctx.file("a-file"), fill)
+
+
+for i, name in enumerate(["tab\there", "bell\x07", "\x1b[31mred", "nul\x00"]):
+    case(f"run name with a control character {i}", Invalid)(
+        lambda ctx, name=name: lambda: lineage.init(project="p", dir=ctx.dir, name=name)
+    )
+
+# paths valid by the rules of SPEC section 3 but too long for a file system
+for label, path in [
+    ("a 300-byte part", "d/" + "x" * 300),
+    ("a 256-byte part of 2-byte characters", "é" * 128),
+    ("2,500 levels", "/".join(["a"] * 2500)),
+    ("5,000 bytes", "/".join(["x" * 200] * 25)),
+]:
+
+    @case(f"path with {label}", Invalid)
+    def _(ctx, path=path):
+        ctx.run()
+        return lambda: lineage.Artifact("data", "dataset").new_file(path).__enter__()
+
+    @case(f"add_file named with {label}", Invalid)
+    def _(ctx, path=path):
+        ctx.run()
+        source = ctx.file("short.txt")
+        return lambda: lineage.Artifact("data", "dataset").add_file(source, name=path)
 
 
 # -- the tests -------------------------------------------------------------------------

@@ -335,6 +335,14 @@ def test_download_and_verify(built, tmp_path):
     assert_one_line_error(done, "altered test.pt", "extra extra.txt")
 
 
+def test_download_link_and_copy_options(built, tmp_path):
+    lineage("download", "--link", "mnist-raw", str(tmp_path / "linked"), store=built)
+    lineage("download", "--copy", "mnist-raw", str(tmp_path / "copied"), store=built)
+    assert os.stat(tmp_path / "linked" / "test.pt").st_nlink >= 2  # it shares its inode with the blob
+    assert os.stat(tmp_path / "copied" / "test.pt").st_nlink == 1
+    assert "ok:" in lineage("verify", "mnist-raw", str(tmp_path / "copied"), store=built).stdout
+
+
 def test_download_default_folder(built, tmp_path):
     data = as_json("download", "convnet:v0", store=built)
     assert Path(data["path"]) == tmp_path / "artifacts" / "convnet:v0"
@@ -538,3 +546,37 @@ def test_export(built, tmp_path):
 def test_report(built, tmp_path):
     index = Path(lineage("report", "--out", str(tmp_path / "site"), store=built).stdout.strip())
     assert index == tmp_path / "site" / "index.html" and index.is_file()
+
+
+def test_runs_named_like_rich_markup_are_shown_as_typed(tmp_path):
+    import lineage as api
+
+    names = ["[/]", "[bold]loud[/bold]", "a[red]b"]
+    for name in names:
+        with api.init(project="p", job_type="make", name=name, dir=tmp_path / "store"):
+            pass
+    done = lineage("runs", store=tmp_path / "store")
+    for name in names:
+        assert name in done.stdout, done.stdout
+    assert done.stderr == ""
+
+
+def test_ctrl_c_stops_a_runaway_sql_query(built):
+    import signal
+    import time
+
+    runaway = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
+    command = [sys.executable, "-m", "lineage.cli", "--store", str(built), "sql", runaway]
+    env = {k: v for k, v in os.environ.items() if k != "LINEAGE_DIR"}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        time.sleep(2.0)  # started and deep in the query (it never ends by itself)
+        assert process.poll() is None, process.communicate()
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode not in (0, None)
+    assert err.strip() == "lineage: interrupted" and "Traceback" not in err

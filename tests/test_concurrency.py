@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import lineage
+from lineage.blobs import hash_file
 from lineage.db import connect_read_only
 from lineage.maintenance import fsck, gc
 
@@ -148,3 +150,39 @@ def test_sixteen_writers(tmp_path):
     store = lineage.Store(store_dir)
     assert [v.version for v in store.versions("shared")] == [f"v{n}" for n in range(16 * 40)]
     assert fsck(store).clean
+
+
+@pytest.mark.slow
+def test_sixteen_processes_logging_one_file_never_replace_its_blob_under_readers(tmp_path):
+    # Each process logs the same file (its blob starts out unrecorded in every one of them)
+    # and downloads by hard link what it logged. Replacing a blob that readers link breaks
+    # their os.link with ENOENT; a blob with the right bytes must never be rewritten.
+    store_dir, go, downloads = tmp_path / "store", tmp_path / "go", tmp_path / "downloads"
+    source = tmp_path / "shared.bin"
+    source.write_bytes(os.urandom(64 << 10))
+    digest = hash_file(source)
+    blob = store_dir / "blobs" / digest[:2] / digest[2:]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, str(HELPERS / "same_file.py"), str(store_dir), str(i), "2", str(go), str(source)]
+            + [str(downloads)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(16)
+    ]
+    time.sleep(0.5)
+    go.touch()
+    inodes = set()
+    while any(w.poll() is None for w in workers):
+        try:
+            inodes.add(os.stat(blob).st_ino)
+        except FileNotFoundError:
+            pass
+        time.sleep(0.002)
+    reports = [json.loads(out) for out in finish(workers, timeout=120)]
+    assert [r["errors"] for r in reports] == [[]] * 16
+    assert all(r["downloads"] == r["logged"] > 0 for r in reports)
+    assert len(inodes) == 1, f"the blob was replaced {len(inodes) - 1} times"
+    assert fsck(lineage.Store(store_dir)).ok

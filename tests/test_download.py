@@ -27,13 +27,43 @@ def read_tree(root) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
-def test_download_defaults_to_artifacts_name_version_with_hard_links(logged, tmp_path, store_dir):
+def test_download_defaults_to_artifacts_name_version(logged, tmp_path):
     path = logged.download()
     assert Path(path) == tmp_path / "artifacts" / "data:v0"
     assert read_tree(path) == FILES
+    logged.verify(path)
+
+
+def test_download_with_link_true_hard_links_to_the_blobs(logged, tmp_path, store_dir):
+    path = logged.download(tmp_path / "linked", link=True)
     blob = lineage.Store(store_dir).blobs.path(logged.files()[0].digest)
     assert os.stat(Path(path) / "a.txt").st_ino == os.stat(blob).st_ino
     logged.verify(path)
+
+
+def test_by_default_links_only_where_an_edit_cannot_reach_the_store(logged, tmp_path, store_dir):
+    # Root may write into a read-only file, so root gets copies; so does a writable blob.
+    blob = lineage.Store(store_dir).blobs.path(logged.files()[0].digest)
+    path = Path(logged.download(tmp_path / "default"))
+    linked = os.stat(path / "a.txt").st_ino == os.stat(blob).st_ino
+    assert linked == (os.geteuid() != 0)
+    copied = Path(logged.download(tmp_path / "copies", link=False))
+    assert os.stat(copied / "a.txt").st_ino != os.stat(blob).st_ino
+    assert read_tree(copied) == FILES
+
+
+def test_an_edit_of_a_downloaded_file_as_root_leaves_every_version_verifying(logged, tmp_path, store_dir):
+    # The tests run as root: root writes into any file, read-only or not.
+    root = Path(logged.download(tmp_path / "mine"))
+    with open(root / "a.txt", "r+b") as f:  # in place, as an editor or a training script would
+        f.write(b"ALPHA")
+    assert (root / "a.txt").read_bytes() == b"ALPHA"
+    store = lineage.Store(store_dir)
+    assert store.fsck().ok
+    assert logged.open("a.txt").read() == b"alpha"
+    logged.verify(logged.download(tmp_path / "fresh"))
+    with pytest.raises(lineage.VerifyError, match="altered a.txt"):
+        logged.verify(root)  # the user's edited copy is theirs, and verify says it differs
 
 
 def test_download_leaves_right_files_replaces_wrong_ones_keeps_extras(logged, tmp_path):
@@ -66,7 +96,7 @@ def test_verify_names_every_bad_file(logged, tmp_path):
 
 
 def test_a_blob_altered_through_a_hard_link_is_named_never_served(logged, tmp_path, store_dir):
-    root = Path(logged.download(tmp_path / "out"))
+    root = Path(logged.download(tmp_path / "out", link=True))
     target = root / "a.txt"
     os.chmod(target, 0o644)  # as root could write straight into it
     target.write_bytes(b"ALPHA")

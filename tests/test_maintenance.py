@@ -300,3 +300,52 @@ def test_gc_and_fsck_on_a_missing_store_say_so(tmp_path):
     with pytest.raises(lineage.NotFoundError, match="no lineage store"):
         fsck(lineage.Store(tmp_path / "none"))
     assert not (tmp_path / "none").exists()
+
+
+def test_blobs_holds_blobs_only_and_the_lock_lives_beside_the_database(store_dir):
+    log(store_dir, "d", {"a": b"a"})
+    gc(lineage.Store(store_dir))
+    assert (store_dir / "staging.lock").is_file()
+    # Fan-out folders, and tmp/ where blobs being written wait: nothing else.
+    assert {p.name for p in (store_dir / "blobs").iterdir()} <= {digest(b"a")[:2], "tmp"}
+    assert not (store_dir / "blobs" / "staging.lock").exists()
+
+
+def test_a_store_with_the_old_lock_in_blobs_still_works_and_its_old_lock_is_honoured(store_dir):
+    import fcntl
+
+    log(store_dir, "d", {"a": b"a"})
+    legacy = store_dir / "blobs" / "staging.lock"
+    legacy.write_bytes(b"")  # as lineage before this change left it
+    store = lineage.Store(store_dir)
+    assert store.fsck().clean
+    log(store_dir, "d", {"a": b"a", "b": b"b"})
+    store.delete("d:v0")
+    # An older lineage uploading into this store holds the old lock: gc waits for it.
+    fd = os.open(legacy, os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    try:
+        with pytest.raises(lineage.StoreBusyError):
+            gc(store, wait_s=0.2)
+    finally:
+        os.close(fd)
+    assert gc(store).empty  # v0's files are all in v1: nothing to free, and the old lock is left alone
+    assert legacy.exists() and store.fsck().clean
+
+
+def test_an_artifact_dropped_before_logging_then_gc_does_not_break_the_next_log(store_dir):
+    import gc as python_gc
+
+    with lineage.init(project="p", dir=store_dir) as run:
+        dropped = lineage.Artifact("dropped", type="dataset")
+        with dropped.new_file("x", mode="wb") as f:
+            f.write(b"never logged")
+        del dropped
+        python_gc.collect()  # its staging hold is released: gc may free its blob now
+        assert [item.sha256 for item in gc(run.store).blobs] == [digest(b"never logged")]
+        art = lineage.Artifact("kept", type="dataset")
+        with art.new_file("y", mode="wb") as f:
+            f.write(b"logged")
+        logged = run.log_artifact(art)
+    assert logged.open("y").read() == b"logged"
+    assert fsck(lineage.Store(store_dir)).clean

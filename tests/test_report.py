@@ -483,3 +483,25 @@ def test_the_dot_program_and_the_bundled_library_draw_the_same_graph(monkeypatch
     by_library = layout.render_svg(source)
     ids = re.compile(r'<g id="([^"]+)" class="(?:node|edge)')
     assert set(ids.findall(by_program)) == set(ids.findall(by_library)) == {"run:a", "version:1", "run:a->version:1"}
+
+
+def test_a_folder_of_the_reports_own_names_that_no_report_wrote_is_refused_and_kept(tutorial, tmp_path):
+    # A user's experiment folder whose entries happen to share the report's names.
+    store, _ = tutorial
+    mine = tmp_path / "my-experiment"
+    checkpoint = mine / "runs" / "2024-05-01" / "checkpoint.pt"
+    checkpoint.parent.mkdir(parents=True)
+    checkpoint.write_bytes(b"weights")
+    (mine / "media").mkdir()
+    (mine / "media" / "plot.png").write_bytes(b"png")
+    with pytest.raises(InvalidArgumentError, match="not empty"):
+        write_report(store, mine)
+    assert checkpoint.read_bytes() == b"weights" and (mine / "media" / "plot.png").read_bytes() == b"png"
+
+
+def test_a_report_interrupted_before_its_index_is_replaced_next_time(tutorial, tmp_path):
+    store, _ = tutorial
+    out = tmp_path / "report"
+    write_report(store, out)
+    (out / "index.html").unlink()  # as if the process died before writing its last page
+    assert write_report(store, out) == out / "index.html"

@@ -258,3 +258,19 @@ def test_a_store_from_before_the_refs_table_gets_it_filled(tmp_path):
         return rows
 
     assert objects(path) == objects(fresh)
+
+
+@pytest.mark.parametrize("version", [2, dbmod.SCHEMA_VERSION])
+def test_a_foreign_database_with_a_schema_version_is_refused_and_left_as_it_was(tmp_path, version):
+    store_dir = tmp_path / "store"
+    store_dir.mkdir()
+    con = sqlite3.connect(store_dir / "lineage.db")
+    con.execute("CREATE TABLE notes (text)")
+    con.execute(f"PRAGMA user_version = {version}")
+    con.commit()
+    con.close()
+    before = (store_dir / "lineage.db").read_bytes()
+    with pytest.raises(lineage.SchemaVersionError, match="not a lineage store.*left unchanged"):
+        lineage.Store(store_dir).runs()
+    assert (store_dir / "lineage.db").read_bytes() == before  # not even switched to WAL
+    assert sorted(p.name for p in store_dir.iterdir()) == ["lineage.db"]

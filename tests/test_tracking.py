@@ -180,3 +180,27 @@ def test_use_artifact_records_edges_and_checks_type(store_dir):
     assert used == made
     assert [r.job_type for r in made.used_by()] == ["use"]
     assert made.logged_by().job_type == "make"
+
+
+def _logged(run: lineage.Run, name: str, content: bytes) -> lineage.LoggedArtifact:
+    art = lineage.Artifact(name, type="dataset")
+    with art.new_file("f.bin", mode="wb") as f:
+        f.write(content)
+    return run.log_artifact(art)
+
+
+def test_use_artifact_of_another_store_never_records_an_edge_to_an_unrelated_version(tmp_path):
+    with lineage.init(project="p", job_type="make", dir=tmp_path / "a") as run:
+        theirs = _logged(run, "theirs", b"from store a")
+        shared = _logged(run, "shared", b"same content in both")
+    with lineage.init(project="p", job_type="make", dir=tmp_path / "b") as run:
+        unrelated = _logged(run, "unrelated", b"store b's first version")  # the same numeric id as `theirs`
+        assert unrelated.id == theirs.id
+        mine = _logged(run, "shared", b"same content in both")
+    with lineage.init(project="p", job_type="use", dir=tmp_path / "b") as run:
+        with pytest.raises(lineage.NotFoundError, match="holds no version with its content"):
+            run.use_artifact(theirs)
+        # The same artifact with the same content is the same version: resolved by identity.
+        assert run.use_artifact(shared) == mine
+    assert unrelated.used_by() == []
+    assert [r.job_type for r in mine.used_by()] == ["use"]

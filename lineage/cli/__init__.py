@@ -43,7 +43,10 @@ def run(argv: list[str] | None = None) -> int:
         return fail(f"{exc.format_message().rstrip('.')} (see '{where} --help')")
     except click.ClickException as exc:
         return fail(exc.format_message())
-    except click.Abort:
+    except click.Abort as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+            click.echo("lineage: interrupted", err=True)
+            return EXIT_INTERRUPTED
         return fail("aborted")
     except LineageError as exc:
         return fail(str(exc))

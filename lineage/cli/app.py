@@ -121,12 +121,14 @@ def print_table(columns: list[str], rows: list[list[Any]], empty: str = "(none)"
         return
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, highlight=False)
     for name in columns:
         table.add_column(name, overflow="fold")
     for row in rows:
-        table.add_row(*("" if cell is None else str(cell) for cell in row))
+        # Text, not markup: a run named '[/]' or '[bold]' is shown as typed, never parsed.
+        table.add_row(*(Text("" if cell is None else str(cell)) for cell in row))
     if sys.stdout.isatty():
         console().print(table)
         return

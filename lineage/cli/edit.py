@@ -10,21 +10,30 @@ from .app import Progress, StoreHandle, cli, echo_json, json_option, pass_store,
 @cli.command()
 @click.argument("ref")
 @click.argument("dir", required=False, type=click.Path(file_okay=False))
+@click.option(
+    "--link/--copy",
+    "link",
+    default=None,
+    help="Hard-link every file to its blob (fast, but root editing a file edits the store), "
+    "or copy every file (a reflink where the file system has them). Default: links only where "
+    "an edit cannot reach the store (not as root, read-only blobs), copies otherwise.",
+)
 @json_option
 @pass_store
-def download(handle: StoreHandle, ref: str, dir: str | None, as_json: bool) -> None:
+def download(handle: StoreHandle, ref: str, dir: str | None, link: bool | None, as_json: bool) -> None:
     """Download the files of a version into a folder.
 
     DIR defaults to ./artifacts/<name>:<version>.
-    Files are hard links to the read-only blobs where the file system allows, copies
-    otherwise; correct files already there are left alone, extra files are kept.
+    Files are hard links to the read-only blobs where an edit cannot change the blob
+    (not as root), copies otherwise; correct files already there are left alone, extra
+    files are kept.
 
     \b
     Example:  lineage download mnist-raw:latest data/raw
     """
     art = handle.store.artifact(ref)
     with Progress(f"downloading {art.name}", art.size) as bar:
-        path = art.download(dir, progress=bar.update)
+        path = art.download(dir, progress=bar.update, link=link)
     if as_json:
         echo_json({"ref": art.qualified_name, "path": path})
     else:

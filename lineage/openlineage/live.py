@@ -55,7 +55,8 @@ def configured() -> bool:
         home = Path.home() / ".openlineage" / "openlineage.yml"
     except RuntimeError:
         home = None
-    return Path("openlineage.yml").is_file() or (home is not None and home.is_file())
+    # os.path.isfile, not Path.is_file: a folder this user may not read means no file, not an error.
+    return os.path.isfile("openlineage.yml") or (home is not None and os.path.isfile(home))
 
 
 def _config_key() -> tuple:

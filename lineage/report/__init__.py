@@ -33,6 +33,11 @@ from .pages import artifact_page, index_page, run_page, version_page
 DEFAULT_DIR = "lineage-report"
 # What write_report owns inside its folder: replaced on every run, nothing else touched.
 MANAGED = ("index.html", "graph.html", "runs", "versions", "artifacts", "media", "assets")
+# Written first into every report folder: only a folder holding it (or the index.html of a
+# report from before the mark existed) is ever cleared. Names alone prove nothing: a
+# user's own ``runs/`` folder looks just like ours.
+MARK = ".lineage-report"
+MARK_TEXT = "This folder was written by 'lineage report'; its pages are replaced on the next report.\n"
 _SHA_RE = re.compile(r"[0-9a-f]{64}")
 
 
@@ -93,9 +98,7 @@ def _prepare(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise InvalidArgumentError(f"{out} is a file: choose a folder for the report")
     if out.is_dir() and any(out.iterdir()):
-        index = out / "index.html"
-        mine = index.is_file() and f'content="{GENERATOR}"' in index.read_text(encoding="utf-8", errors="replace")[:600]
-        if not mine and not all(child.name in MANAGED for child in out.iterdir()):
+        if not _is_report(out):
             raise InvalidArgumentError(f"{out} is not empty and holds no lineage report: choose another folder")
         for name in MANAGED:
             path = out / name
@@ -104,6 +107,22 @@ def _prepare(out: Path) -> None:
             elif path.exists() or path.is_symlink():
                 path.unlink()
     out.mkdir(parents=True, exist_ok=True)
+    mark = out / MARK
+    if not mark.is_file() or mark.is_symlink():
+        mark.unlink(missing_ok=True)
+        mark.write_text(MARK_TEXT, encoding="utf-8")
+
+
+def _is_report(out: Path) -> bool:
+    """True for a folder a report of ours wrote: it holds our mark, or an index.html of ours."""
+    mark = out / MARK
+    if mark.is_file() and not mark.is_symlink():
+        return mark.read_text(encoding="utf-8", errors="replace") == MARK_TEXT
+    index = out / "index.html"
+    if not index.is_file() or index.is_symlink():
+        return False
+    with open(index, encoding="utf-8", errors="replace") as f:
+        return f'content="{GENERATOR}"' in f.read(600)
 
 
 def _copy_assets(dest: Path) -> None:

@@ -1,0 +1,176 @@
+"""A store folder handed over by someone else cannot lead lineage outside itself.
+
+Links inside ``blobs/`` are never followed (reads, downloads, gc), every digest read from
+the database must be a digest before it becomes a path, exported file names come from
+plain names only, and fsck names all of it. Downloads never write through a file planted
+in the download folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import tempfile
+from pathlib import Path
+
+import pytest
+
+import lineage
+
+
+def _store(store_dir: Path, files: dict[str, bytes], name: str = "data") -> lineage.LoggedArtifact:
+    with lineage.init(project="p", dir=store_dir) as run:
+        art = lineage.Artifact(name, type="dataset")
+        for path, content in files.items():
+            with art.new_file(path, mode="wb") as f:
+                f.write(content)
+        return run.log_artifact(art)
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def outside(tmp_path) -> Path:
+    folder = tmp_path / "outside"
+    folder.mkdir()
+    (folder / "secret").write_bytes(b"alpha")  # the same bytes as a.txt: a link to it would pass a hash check
+    return folder
+
+
+def test_a_blob_that_is_a_link_is_named_by_fsck_and_never_served_or_linked(tmp_path, outside):
+    logged = _store(tmp_path / "store", {"a.txt": b"alpha"})
+    store = lineage.Store(tmp_path / "store")
+    blob = store.blobs.path(logged.files()[0].digest)
+    blob.unlink()
+    blob.symlink_to(outside / "secret")
+    report = store.fsck()
+    assert [(p.kind, p.subject) for p in report.damage] == [("link", str(blob))]
+    with pytest.raises(lineage.CorruptBlobError, match="not a plain file"):
+        logged.open("a.txt")
+    with pytest.raises(lineage.CorruptBlobError, match="not a plain file"):
+        logged.download(tmp_path / "down", link=True)
+    assert os.stat(outside / "secret").st_nlink == 1  # never hard-linked from a download
+    assert not (tmp_path / "down" / "a.txt").exists()
+
+
+def _forge_digest(store_dir: Path, forged: str) -> None:
+    con = sqlite3.connect(store_dir / "lineage.db")
+    con.execute("PRAGMA foreign_keys = OFF")
+    con.execute("INSERT INTO blobs (sha256, size, mtime_ns) VALUES (?, 5, 0)", (forged,))
+    con.execute("UPDATE files SET sha256 = ?", (forged,))
+    con.commit()
+    con.close()
+
+
+def test_a_digest_that_is_a_path_never_reaches_the_disk(tmp_path, outside):
+    logged = _store(tmp_path / "store", {"a.txt": b"alpha"})
+    store_dir = tmp_path / "store"
+    forged = "../../outside/secret"  # blobs/<first 2>/<rest> would be tmp_path/outside/secret
+    assert os.path.realpath(f"{store_dir}/blobs/{forged[:2]}/{forged[2:]}") == os.path.realpath(outside / "secret")
+    _forge_digest(store_dir, forged)
+    store = lineage.Store(store_dir)
+    logged = store.artifact("data:v0")
+    with pytest.raises(lineage.CorruptBlobError, match="no SHA-256 digest") as caught:
+        logged.open("a.txt")
+    assert "\n" not in str(caught.value)
+    with pytest.raises(lineage.CorruptBlobError, match="no SHA-256 digest"):
+        logged.download(tmp_path / "down")
+    assert os.stat(outside / "secret").st_nlink == 1
+    assert [p.kind for p in store.fsck().damage] == ["bad_digest", "version"]  # its digest no longer fits
+
+
+def test_export_never_writes_outside_its_folder_whatever_the_views_are_called(tmp_path):
+    _store(tmp_path / "store", {"a.txt": b"alpha"})
+    con = sqlite3.connect(tmp_path / "store" / "lineage.db")
+    con.execute('CREATE VIEW "../../escaped" AS SELECT 1 AS x')
+    con.commit()
+    con.close()
+    out = tmp_path / "deep" / "er" / "export"
+    with pytest.raises(lineage.InvalidArgumentError, match="not a plain name"):
+        lineage.Store(tmp_path / "store").export(out)
+    assert not (tmp_path / "deep").exists()
+    assert not list(tmp_path.rglob("escaped*"))
+
+
+def test_gc_never_deletes_through_a_linked_fan_out_folder(tmp_path):
+    other = _store(tmp_path / "other", {"keep.bin": b"another store's live blob"}, name="theirs")
+    digest = other.files()[0].digest
+    _store(tmp_path / "store", {"a.txt": b"alpha"})
+    store = lineage.Store(tmp_path / "store")
+    planted = store.blobs.root / digest[:2]
+    if planted.exists():
+        shutil.rmtree(planted)
+    planted.symlink_to(tmp_path / "other" / "blobs" / digest[:2], target_is_directory=True)
+    plan = store.gc()
+    assert digest not in {item.sha256 for item in plan.blobs}
+    assert lineage.Store(tmp_path / "other").artifact("theirs").open("keep.bin").read() == b"another store's live blob"
+    assert [(p.kind, p.subject) for p in store.fsck().damage] == [("link", str(planted))]
+
+
+def test_gc_refuses_a_blobs_folder_that_is_a_link(tmp_path, outside):
+    digest = _store(tmp_path / "store", {"a.txt": b"alpha"}).files()[0].digest
+    store_dir = tmp_path / "store"
+    shutil.rmtree(store_dir / "blobs")
+    (outside / digest[:2]).mkdir()
+    (outside / digest[:2] / ("0" * 62)).write_bytes(b"an outside file shaped like a blob")
+    (store_dir / "blobs").symlink_to(outside, target_is_directory=True)
+    before = _tree(outside)
+    store = lineage.Store(store_dir)
+    with pytest.raises(lineage.CorruptBlobError, match="is a link") as caught:
+        store.gc()
+    assert "\n" not in str(caught.value)
+    assert _tree(outside) == before
+    assert [p.kind for p in store.fsck().damage] == ["link"]
+    with pytest.raises(lineage.CorruptBlobError, match="a link"):
+        store.artifact("data:v0").open("a.txt")
+
+
+def _other_file_system_folder() -> Path | None:
+    """A folder on another file system than the tests' (where os.link fails and downloads copy)."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK) and os.stat(shm).st_dev != os.stat(tempfile.gettempdir()).st_dev:
+        return Path(tempfile.mkdtemp(dir=shm))
+    return None
+
+
+@pytest.mark.parametrize("where", ["same file system", "other file system"])
+def test_a_download_copy_never_writes_through_a_planted_link(tmp_path, where):
+    logged = _store(tmp_path / "store", {"a.txt": b"alpha", "b.txt": b"beta"})
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"precious")
+    root = tmp_path / "down" if where == "same file system" else _other_file_system_folder()
+    ask = {"link": False} if where == "same file system" else {}  # across file systems links fail: copies
+    if root is None:
+        root, ask = tmp_path / "down", {"link": False}  # no second file system here: copies asked for
+    try:
+        root.mkdir(exist_ok=True)
+        (root / "a.txt").write_bytes(b"wrong")  # so the copy replaces it
+        for name in ("a.txt.lineage-tmp", ".a.txt.lineage-tmp", "b.txt.lineage-tmp"):
+            (root / name).symlink_to(victim)
+        (root / "b.txt").symlink_to(victim)  # a link in place of a file: replaced, not written through
+        logged.download(root, **ask)
+        assert victim.read_bytes() == b"precious"
+        assert (root / "a.txt").read_bytes() == b"alpha" and not (root / "a.txt").is_symlink()
+        assert (root / "b.txt").read_bytes() == b"beta" and not (root / "b.txt").is_symlink()
+        leftovers = {p.name for p in root.iterdir()} - {"a.txt", "b.txt"}
+        assert leftovers == {"a.txt.lineage-tmp", ".a.txt.lineage-tmp", "b.txt.lineage-tmp"}  # planted, kept
+    finally:
+        if where == "other file system":
+            shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.parametrize("forged", ["../escaped.txt", "sub/../../escaped.txt", "/tmp/escaped.txt", "a//b"])
+def test_a_forged_file_path_in_the_database_never_leads_a_download_out(tmp_path, forged):
+    _store(tmp_path / "store", {"a.txt": b"alpha"})
+    con = sqlite3.connect(tmp_path / "store" / "lineage.db")
+    con.execute("UPDATE files SET path = ?", (forged,))
+    con.commit()
+    con.close()
+    root = tmp_path / "deep" / "down"
+    with pytest.raises(lineage.InvalidArgumentError) as caught:
+        lineage.Store(tmp_path / "store").artifact("data").download(root)
+    assert "\n" not in str(caught.value)
+    assert not list(tmp_path.rglob("escaped.txt")) and not Path("/tmp/escaped.txt").exists()
