@@ -29,8 +29,8 @@ from .errors import (
 )
 from .logged import LoggedArtifact
 from .media import Image
-from .records import ArtifactFile, ArtifactInfo, RunInfo
 from .session import init
+from .storage.records import ArtifactFile, ArtifactInfo, RunInfo
 from .store import Store
 from .table import Table
 from .tracking import Run, _NoRun, active_run

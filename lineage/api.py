@@ -23,11 +23,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from . import versions
 from .errors import InvalidArgumentError, NotFoundError
 from .logged import LoggedArtifact
-from .records import RunInfo, history_rows, run_file_rows, run_version_ids
 from .refs import parse_ref
+from .storage import versions
+from .storage.records import RunInfo, history_rows, run_file_rows, run_version_ids
 from .store import Store
 
 _FIELDS = {"state": "state", "jobType": "job_type", "job_type": "job_type", "group": "group", "tags": "tags",

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 
 from .artifact import manifest_digest
 from .blobs import hash_file
-from .db import REFS_FROM_ROWS
 from .errors import LineageError
 from .gc import DIGEST_RE, format_bytes, stray_temps
 from .references import ReferenceEntry
+from .storage.db import REFS_FROM_ROWS
 
 DAMAGE, SWEEPABLE, NOTE = "damage", "sweepable", "note"
 SEVERITY = {

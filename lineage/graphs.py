@@ -13,7 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from .records import run_infos
+from .storage.records import run_infos
 
 if TYPE_CHECKING:
     import networkx

@@ -20,10 +20,10 @@ from .blobs import hash_file
 from .errors import InvalidArgumentError, NotFoundError, PathNotFoundError, VerifyError
 from .files import copy_new, replace_with
 from .logged_edit import VersionEdits
-from .records import ArtifactFile, RunInfo, run_infos
 from .references import ReferenceEntry, local_path, materialise
 from .refs import check_path
-from .versions import VersionRow, find_by_digest, reference_rows, version_row
+from .storage.records import ArtifactFile, RunInfo, run_infos
+from .storage.versions import VersionRow, find_by_digest, reference_rows, version_row
 
 if TYPE_CHECKING:
     from .store import Store

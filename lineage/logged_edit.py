@@ -14,10 +14,10 @@ import os
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from . import versions
 from .entries import Manifest, ManifestEntry, find_entry
 from .errors import InvalidArgumentError
 from .refs import LATEST, check_alias, check_tags
+from .storage import versions
 from .values import clean_object, dump_object
 
 if TYPE_CHECKING:
@@ -204,7 +204,8 @@ class VersionEdits:
 
     def link(self, target_path: str, aliases: list[str] | None = None) -> VersionEdits:
         """Link this version into a registry collection (W&B's ``artifact.link``)."""
-        from . import registry, tracking
+        from . import tracking
+        from .storage import registry
 
         run_id = tracking._active.id if tracking._active is not None else None
         registry.link(self._store.db, self.id, target_path, versions.clean_aliases(aliases), run_id)
@@ -212,7 +213,7 @@ class VersionEdits:
 
     def linked(self) -> list:
         """The registry links of this version (``model-registry/<name>:vN`` and their aliases)."""
-        from .registry import links_of_version
+        from .storage.registry import links_of_version
 
         return links_of_version(self._store.db, self.id)
 

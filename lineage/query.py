@@ -16,10 +16,10 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .db import DB_NAME, connect_read_only
 from .errors import InvalidArgumentError, NotFoundError
 from .graphs import graph, node_key
 from .refs import check_utf8
+from .storage.db import DB_NAME, connect_read_only
 from .walks import Subgraph, ancestry, impact
 
 _FILE_SAFE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -6,13 +6,13 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import registry, versions
 from .artifact import Artifact
-from .db import now
 from .errors import InvalidArgumentError, PathNotFoundError
 from .logged import LoggedArtifact
 from .references import URI_RE, default_name
 from .refs import check_tags, parse_ref
+from .storage import registry, versions
+from .storage.db import now
 from .values import clean_object, dump_object
 
 if TYPE_CHECKING:

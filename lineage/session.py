@@ -23,8 +23,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import tracking
-from .db import DB_NAME
 from .errors import ConflictError, InvalidArgumentError, NotFoundError
+from .storage.db import DB_NAME
 from .tracking import DEFAULT_PROJECT, Run, shared_store
 
 RESUME_VALUES = ("allow", "must", "never", "auto")

@@ -13,16 +13,16 @@ import threading
 import time
 from pathlib import Path
 
-from . import versions
 from .blobs import BlobInfo, BlobStore
-from .db import DB_NAME, Database, now
 from .errors import InvalidArgumentError, LineageError, NotFoundError, StoreBusyError
 from .logged import LoggedArtifact
 from .openlineage import live
 from .processes import hostname, is_alive
-from .records import ArtifactInfo, RunInfo, run_infos
 from .refs import parse_ref, parse_run_ref
 from .staging import LEGACY_LOCK, LOCK_NAME, StagingLock
+from .storage import versions
+from .storage.db import DB_NAME, Database, now
+from .storage.records import ArtifactInfo, RunInfo, run_infos
 
 STORE_FOLDER = ".lineage"
 ENV_VAR = "LINEAGE_DIR"

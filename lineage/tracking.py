@@ -19,15 +19,15 @@ from typing import Any
 
 from .compat import RunCompat
 from .config import Config
-from .db import now
 from .errors import ConflictError, InvalidArgumentError, LineageError
 from .media import Image
 from .names import run_name
 from .openlineage import live
 from .processes import identity
-from .records import resume_run
 from .refs import check_job_type, check_name, check_path, check_run_name, check_utf8
 from .run_artifacts import RunArtifacts
+from .storage.db import now
+from .storage.records import resume_run
 from .store import Store, locate
 from .summary import Summary
 from .table import Table, image_cell, image_path, is_dataframe

@@ -11,10 +11,10 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import versions
 from .errors import InvalidArgumentError, LineageError
 from .graphs import node_key, run_attributes, version_attributes
 from .refs import parse_ref, parse_run_ref
+from .storage import versions
 
 if TYPE_CHECKING:
     import networkx

@@ -101,7 +101,7 @@ def graph_edges(store, run_ids: list[str]) -> list[tuple[str, str, str]]:
         return edges_of_runs(store.graph(explode=True), run_ids)
     import json
 
-    from lineage.db import connect_read_only
+    from lineage.storage.db import connect_read_only
 
     con = connect_read_only(store.dir / "lineage.db")
     try:

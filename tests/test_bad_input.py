@@ -27,7 +27,7 @@ import pytest
 
 import lineage
 from lineage import tracking
-from lineage.db import SCHEMA_VERSION
+from lineage.storage.db import SCHEMA_VERSION
 
 DB_FILES = ("lineage.db", "lineage.db-wal", "lineage.db-shm")
 

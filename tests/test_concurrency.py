@@ -15,8 +15,8 @@ import pytest
 
 import lineage
 from lineage.blobs import hash_file
-from lineage.db import connect_read_only
 from lineage.maintenance import fsck, gc
+from lineage.storage.db import connect_read_only
 
 HELPERS = Path(__file__).parent / "helpers"
 WRITERS = 8

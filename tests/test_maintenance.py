@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 import lineage
-from lineage import versions as versions_module
 from lineage.maintenance import FsckReport, GcPlan, fsck, gc
+from lineage.storage import versions as versions_module
 
 HELPERS = Path(__file__).parent / "helpers"
 

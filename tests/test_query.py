@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import lineage
 from lineage import query
-from lineage.db import SCHEMA_VERSION
+from lineage.storage.db import SCHEMA_VERSION
 from tests.strategies import build_lineage_store, lineage_graphs, lineage_networkx
 
 TUTORIAL = [

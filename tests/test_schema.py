@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import create_engine
 
 import lineage
-from lineage import db as dbmod
 from lineage import models
+from lineage.storage import db as dbmod
 
 
 def _describe(path) -> dict:

@@ -47,7 +47,7 @@ def init(handle: StoreHandle, as_json: bool) -> None:
     \b
     Example:  lineage --store ./.lineage init
     """
-    from ..db import DB_NAME
+    from ..storage.db import DB_NAME
     from ..store import Store
 
     store = Store(handle.dir)
@@ -72,7 +72,7 @@ def status(handle: StoreHandle, as_json: bool) -> None:
     runs, artifacts, versions, deleted, blobs, blob_bytes = store.db.read_one(STATUS_SQL)
     schema = store.db.read_one("PRAGMA user_version")[0]
     running = [{"id": i, "name": n, "job_type": j, "started_at": s} for i, n, j, s in store.db.read(RUNNING_SQL)]
-    from ..openlineage import backlog
+    from ..storage import backlog
 
     kept = backlog.count(store.db)
     if as_json:
@@ -217,9 +217,9 @@ def _run_details(store, key: str) -> dict[str, Any]:
 
 
 def _version_details(store, ref: str) -> dict[str, Any]:
-    from .. import versions as versions_mod
     from ..logged import LoggedArtifact
     from ..refs import parse_ref
+    from ..storage import versions as versions_mod
 
     # show is for looking, so a deleted version is shown (marked) instead of refused.
     art = LoggedArtifact(store, versions_mod.resolve(store.db, parse_ref(ref), allow_deleted=True))
@@ -284,9 +284,9 @@ def files(handle: StoreHandle, ref: str, as_json: bool) -> None:
     \b
     Example:  lineage files mnist-raw:v0
     """
-    from .. import versions as versions_mod
     from ..logged import LoggedArtifact
     from ..refs import parse_ref
+    from ..storage import versions as versions_mod
 
     art = LoggedArtifact(handle.store, versions_mod.resolve(handle.store.db, parse_ref(ref), allow_deleted=True))
     found = art.files()

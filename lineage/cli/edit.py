@@ -56,7 +56,7 @@ def verify(handle: StoreHandle, ref: str, dir: str | None, as_json: bool) -> Non
     """
     from ..logged import LoggedArtifact
     from ..refs import parse_ref
-    from ..versions import resolve
+    from ..storage.versions import resolve
 
     # A deleted version can still be checked against a folder made before it was deleted.
     art = LoggedArtifact(handle.store, resolve(handle.store.db, parse_ref(ref), allow_deleted=True))

@@ -22,7 +22,7 @@ def registry(handle: StoreHandle, collection: str | None, as_json: bool) -> None
     \b
     Example:  lineage registry model-registry/mnist-model
     """
-    from ..registry import links, parse_target
+    from ..storage.registry import links, parse_target
 
     where = parse_target(collection) if collection else (None, None)
     found = links(handle.store.db, *where)

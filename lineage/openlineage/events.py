@@ -35,9 +35,9 @@ from openlineage.client.generated.job_type_job import JobTypeJobFacet
 from openlineage.client.serde import Serde
 from openlineage.client.uuid import generate_static_uuid
 
-from .. import versions
 from ..errors import InvalidArgumentError
-from ..records import RunInfo, run_infos
+from ..storage import versions
+from ..storage.records import RunInfo, run_infos
 from .facets import PRODUCER, RUN_FACET, VERSION_FACET, LineageRunFacet, LineageVersionDatasetFacet
 
 if TYPE_CHECKING:

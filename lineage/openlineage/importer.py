@@ -30,11 +30,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import versions
 from ..artifact import Artifact
 from ..errors import InvalidArgumentError
-from ..records import RunInfo, existing_runs, write_imported_runs
 from ..refs import NAME_RE
+from ..storage import versions
+from ..storage.records import RunInfo, existing_runs, write_imported_runs
 from ..values import dump_object
 from .events import DEFAULT_JOB, normalize_since
 from .facets import RUN_FACET, VERSION_FACET

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import LineageError, StoreBusyError
-from . import backlog
+from ..storage import backlog
 
 if TYPE_CHECKING:
     from ..store import Store

@@ -110,7 +110,7 @@ def load(store) -> ReportData:
         "SELECT run_id, path, size, sha256 FROM run_files ORDER BY run_id, path"
     ):
         run_files[run_id].append((path, size, sha256))
-    from ..registry import links as registry_links
+    from ..storage.registry import links as registry_links
 
     links: dict[int, list[str]] = defaultdict(list)
     for link in registry_links(store.db):

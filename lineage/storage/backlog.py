@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..db import Database, now
+from .db import Database, now
 
 
 def keep(db: Database, run_id: str, event_type: str, event: str) -> None:

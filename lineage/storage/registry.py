@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import InvalidArgumentError, NotFoundError
+from ..refs import LATEST, Ref, check_alias, check_name, is_version
 from .db import Database, now
-from .errors import InvalidArgumentError, NotFoundError
-from .refs import LATEST, Ref, check_alias, check_name, is_version
 
 DEFAULT_REGISTRY = "model-registry"
 

@@ -11,9 +11,9 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from ..errors import ConflictError, InvalidArgumentError, NotFoundError
+from ..refs import LATEST, Ref, check_alias
 from .db import Database, now
-from .errors import ConflictError, InvalidArgumentError, NotFoundError
-from .refs import LATEST, Ref, check_alias
 
 STAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # how db.now() writes times
 

@@ -6,9 +6,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ConflictError, NotFoundError
-from .processes import identity, is_alive
-from .values import decode_metric
+from ..errors import ConflictError, NotFoundError
+from ..processes import identity, is_alive
+from ..values import decode_metric
 
 RUN_COLUMNS = "id, project, name, job_type, state, error, config, notes, started_at, ended_at, group_name, tags"
 

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .errors import LineageError, NotFoundError, ReadOnlyStoreError, SchemaVersionError, StoreFullError
+from ..errors import LineageError, NotFoundError, ReadOnlyStoreError, SchemaVersionError, StoreFullError
 
 BUSY_TIMEOUT_S = 60.0
 DB_NAME = "lineage.db"
@@ -24,7 +24,7 @@ DB_NAME = "lineage.db"
 
 def schema_sql() -> str:
     """The text of ``schema.sql`` as shipped inside the package."""
-    return (Path(__file__).parent / "schema.sql").read_text(encoding="utf-8")
+    return (Path(__file__).parent.parent / "schema.sql").read_text(encoding="utf-8")
 
 
 def _schema_version(sql: str) -> int:
