@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .refs import check_tags, check_text
+from .storage import runs
 
 
 def login(
@@ -123,7 +124,7 @@ class RunCompat:
         return getattr(self, "_resumed", False)
 
     def _set_column(self, column: str, value: Any) -> None:
-        self._write(f"UPDATE runs SET {column} = ? WHERE id = ?", (value, self.id))  # column: a name of ours
+        runs.set_column(self.store.db, self.id, column, value)
 
     @property
     def name(self) -> str:

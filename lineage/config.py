@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, InvalidArgumentError
+from .storage import runs
 from .values import RunMapping, clean_object, dump_object
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ class Config(RunMapping):
         object.__setattr__(self, "_allow_val_change", allow_val_change)
 
     def _save(self) -> None:
-        self._run._write("UPDATE runs SET config = ? WHERE id = ?", (dump_object(self._values), self._run.id))
+        runs.set_config(self._run.store.db, self._run.id, dump_object(self._values))
 
     def __getattr__(self, key: str) -> Any:
         try:

@@ -11,8 +11,7 @@ from .errors import InvalidArgumentError, PathNotFoundError
 from .logged import LoggedArtifact
 from .references import URI_RE, default_name
 from .refs import check_tags, parse_ref
-from .storage import registry, versions
-from .storage.db import now
+from .storage import registry, runs, versions
 from .values import clean_object, dump_object
 
 if TYPE_CHECKING:
@@ -174,9 +173,7 @@ class RunArtifacts:
             row = versions.resolve(self.store.db, parse_ref(artifact_or_name, self.project))
         if type is not None and row.type != type:
             raise InvalidArgumentError(f"{row.name}:v{row.number} has type {row.type!r}, not {type!r}")
-        self._write(
-            "INSERT OR IGNORE INTO consumed (run_id, version_id, created_at) VALUES (?, ?, ?)", (self.id, row.id, now())
-        )
+        runs.add_consumed(self.store.db, self.id, row.id)
         return LoggedArtifact(self.store, row)
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from . import tracking
 from .errors import ConflictError, InvalidArgumentError, NotFoundError
+from .storage import runs
 from .storage.db import DB_NAME
 from .tracking import DEFAULT_PROJECT, Run, shared_store
 
@@ -101,7 +102,7 @@ def init(
     continuing = False
     if run_id is not None and resume_mode is not None:
         stored = (store.dir / DB_NAME).exists()  # a failed resume="must" creates no store
-        exists = stored and store.db.read_one("SELECT 1 FROM runs WHERE id = ?", (run_id,)) is not None
+        exists = stored and runs.run_exists(store.db, run_id)
         if resume_mode == "never" and exists:
             raise ConflictError(f"run id {run_id!r} is already in the store and resume='never': use another id")
         if resume_mode == "must" and not exists:

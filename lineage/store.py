@@ -20,8 +20,9 @@ from .openlineage import live
 from .processes import hostname, is_alive
 from .refs import parse_ref, parse_run_ref
 from .staging import LEGACY_LOCK, LOCK_NAME, StagingLock
-from .storage import versions
-from .storage.db import DB_NAME, Database, now
+from .storage import blobs as blob_rows
+from .storage import runs, versions
+from .storage.db import DB_NAME, Database
 from .storage.records import ArtifactInfo, RunInfo, run_infos
 
 STORE_FOLDER = ".lineage"
@@ -102,7 +103,7 @@ class Store:
     def _recorded_blob(self, sha256: str) -> tuple[int, int] | None:
         if self._db is None and not (self.dir / DB_NAME).exists():
             return None
-        return self.db.read_one("SELECT size, mtime_ns FROM blobs WHERE sha256 = ?", (sha256,))
+        return blob_rows.blob_row(self.db, sha256)
 
     def close(self) -> None:
         if self._db is not None:
@@ -117,19 +118,9 @@ class Store:
         db = self._db
         if db.read_only:
             return []
-        rows = db.read("SELECT id, pid, pid_started FROM runs WHERE state = 'running' AND host = ?", (hostname(),))
+        rows = runs.running_here(db, hostname())
         dead = [run_id for run_id, pid, started in rows if not is_alive(pid, started)]
-        marked = []
-        if dead:
-            with db.write() as con:
-                for run_id in dead:
-                    changed = con.execute(
-                        "UPDATE runs SET state = 'crashed', ended_at = ?, error = 'the process died' "
-                        "WHERE id = ? AND state = 'running'",
-                        (now(), run_id),
-                    ).rowcount
-                    if changed:  # another process opening the store may have marked it first
-                        marked.append(run_id)
+        marked = runs.mark_crashed(db, dead) if dead else []
         if marked:
             live.keep_ends(self, marked)
         return dead
@@ -144,8 +135,8 @@ class Store:
         self._open(create=True)
         started = time.time_ns()
         sources = [(path, os.path.abspath(src)) for path, src in pairs]
-        known = self._file_states([src for _, src in sources])
-        recorded = self._recorded_blobs({row[3] for row in known.values()})
+        known = blob_rows.file_states(self.db, [src for _, src in sources])
+        recorded = blob_rows.recorded_blobs(self.db, {row[3] for row in known.values()})
         out: dict[str, BlobInfo] = {}
         remember: list[tuple[str, int, int, int, int, str]] = []
         blobs = self.blobs
@@ -163,12 +154,7 @@ class Store:
                     remember.append((src, *key, blob.sha256))
             out[path] = blob
         if remember:
-            with self.db.write() as con:
-                con.executemany(
-                    "INSERT OR REPLACE INTO file_state (path, inode, ctime_ns, mtime_ns, size, sha256) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    remember,
-                )
+            blob_rows.remember_file_states(self.db, remember)
         return out
 
     def unstage(self, shas: list[str]) -> int:
@@ -186,7 +172,7 @@ class Store:
             has_db = (self.dir / DB_NAME).exists()
             freed = 0
             for sha in sorted(set(shas)):
-                if has_db and self.db.read_one("SELECT 1 FROM blobs WHERE sha256 = ?", (sha,)) is not None:
+                if has_db and blob_rows.blob_row(self.db, sha) is not None:
                     continue
                 freed += self.blobs.remove(sha) > 0
             if not has_db:
@@ -205,32 +191,6 @@ class Store:
         for leftover in (blobs, self.dir / LOCK_NAME, self.dir):
             with contextlib.suppress(OSError):
                 leftover.rmdir() if leftover.is_dir() and not leftover.is_symlink() else leftover.unlink()
-
-    def _recorded_blobs(self, shas: set[str]) -> dict[str, tuple[int, int]]:
-        out: dict[str, tuple[int, int]] = {}
-        ordered = sorted(shas)
-        for start in range(0, len(ordered), 500):
-            chunk = ordered[start : start + 500]
-            rows = self.db.read(
-                f"SELECT sha256, size, mtime_ns FROM blobs WHERE sha256 IN ({','.join('?' * len(chunk))})", chunk
-            )
-            out.update((sha, (size, mtime)) for sha, size, mtime in rows)
-        return out
-
-    def _file_states(self, sources: list[str]) -> dict[str, tuple[int, int, int, int, str]]:
-        if not sources:
-            return {}
-        if len(sources) == 1:
-            rows = self.db.read(
-                "SELECT path, inode, ctime_ns, mtime_ns, size, sha256 FROM file_state WHERE path = ?", (sources[0],)
-            )
-        else:
-            prefix = os.path.commonpath(sources).rstrip("/") + "/"
-            rows = self.db.read(
-                "SELECT path, inode, ctime_ns, mtime_ns, size, sha256 FROM file_state WHERE path >= ? AND path < ?",
-                (prefix, prefix[:-1] + "0"),
-            )
-        return {r[0]: r[1:] for r in rows}
 
     # -- artifacts ---------------------------------------------------------------------
     def artifact(self, ref: str) -> LoggedArtifact:

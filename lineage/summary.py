@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .storage import runs
 from .values import RunMapping, check_keys, encode_metric
 
 if TYPE_CHECKING:
@@ -20,12 +21,12 @@ class Summary(RunMapping):
 
     def _store_values(self, values: Mapping[str, Any]) -> None:
         rows = [(self._run.id, key, *encode_metric(value)) for key, value in values.items()]
-        self._run._write_many("INSERT OR REPLACE INTO summary (run_id, key, value, data) VALUES (?, ?, ?, ?)", rows)
+        runs.set_summary(self._run.store.db, rows)
         self._values.update(values)
 
     def __delitem__(self, key: str) -> None:
         del self._values[key]
-        self._run._write("DELETE FROM summary WHERE run_id = ? AND key = ?", (self._run.id, key))
+        runs.delete_summary(self._run.store.db, self._run.id, key)
 
     def update(self, other: Mapping[str, Any] | None = None, **kwargs: Any) -> None:  # type: ignore[override]
         """Set summary values (tensors and numpy scalars become numbers)."""

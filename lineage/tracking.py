@@ -26,6 +26,7 @@ from .openlineage import live
 from .processes import identity
 from .refs import check_job_type, check_name, check_path, check_run_name, check_utf8
 from .run_artifacts import RunArtifacts
+from .storage import runs
 from .storage.db import now
 from .storage.records import resume_run
 from .store import Store, locate
@@ -113,7 +114,7 @@ class Run(RunArtifacts, RunCompat):
             self._next_step = stored.next_step
             config_values = {**stored.config, **config_values}
             if config:
-                self._write("UPDATE runs SET config = ? WHERE id = ?", (dump_object(config_values), self.id))
+                runs.set_config(self.store.db, self.id, dump_object(config_values))
         else:
             self.job_type = job_type
             self.started_at = now()
@@ -129,31 +130,25 @@ class Run(RunArtifacts, RunCompat):
         live.emit(self.store, self.id, end=False)
 
     def _insert(self, name: str | None, job_type: str | None, config_values: dict, who: tuple) -> str:
-        with self.store.db.write() as con:
-            if con.execute("SELECT 1 FROM runs WHERE id = ?", (self.id,)).fetchone() is not None:
-                raise ConflictError(
-                    f"run id {self.id!r} is already in the store: pass resume='allow' to continue it, or another id"
-                )
-            if name is None:
-                count = con.execute("SELECT count(*) FROM runs WHERE project = ?", (self.project,)).fetchone()[0]
-                name = run_name(count + 1)
-            con.execute(
-                "INSERT INTO runs (id, project, name, job_type, state, config, notes, started_at, host, pid, "
-                "pid_started, group_name, tags) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    self.id,
-                    self.project,
-                    name,
-                    job_type,
-                    dump_object(config_values),
-                    self.notes,
-                    self.started_at,
-                    *who,
-                    self.group,
-                    json.dumps(self.tags),
-                ),
+        stored = runs.insert_run(
+            self.store.db,
+            self.id,
+            self.project,
+            name,
+            job_type,
+            dump_object(config_values),
+            self.notes,
+            self.started_at,
+            who,
+            self.group,
+            json.dumps(self.tags),
+            run_name,
+        )
+        if stored is None:
+            raise ConflictError(
+                f"run id {self.id!r} is already in the store: pass resume='allow' to continue it, or another id"
             )
-        return name
+        return stored
 
     def __repr__(self) -> str:
         return f"<Run {self.name} ({self.id}) {self.job_type or ''} {self._state}>"
@@ -171,28 +166,11 @@ class Run(RunArtifacts, RunCompat):
         if self._state != "running":
             raise LineageError(f"run {self.name} is {self._state}: start a new run with lineage.init()")
 
-    def _write(self, sql: str, params: tuple) -> None:
-        with self.store.db.write() as con:
-            con.execute(sql, params)
-
-    def _write_many(self, sql: str, rows: list[tuple]) -> None:
-        with self.store.db.write() as con:
-            con.executemany(sql, rows)
-
     def _keep_files(self, files: list[tuple[str, Any]]) -> None:
         """Record (path in run, blob) pairs as the run's files, once their blobs are durable."""
         blobs = self.store.blobs
         blobs.sync()
-        with self.store.db.write(durable=True) as con:
-            con.executemany(
-                "INSERT INTO blobs (sha256, size, mtime_ns) VALUES (?, ?, ?) ON CONFLICT (sha256) "
-                "DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns",
-                [(b.sha256, b.size, b.mtime_ns) for _, b in files],
-            )
-            con.executemany(
-                "INSERT OR REPLACE INTO run_files (run_id, path, sha256, size) VALUES (?, ?, ?, ?)",
-                [(self.id, path, b.sha256, b.size) for path, b in files],
-            )
+        runs.keep_run_files(self.store.db, self.id, files)
 
     def _media_value(self, key: str, step: int | None, value: Any) -> Any:
         """Store images and tables as run files and return the JSON that refers to them."""
@@ -262,14 +240,7 @@ class Run(RunArtifacts, RunCompat):
             raise InvalidArgumentError(f"invalid step {str(step)[:40]}: use an integer from 0 to 2**63 - 2")
         values = {key: self._media_value(key, step, value) for key, value in data.items()}
         rows = [(self.id, step, key, *encode_metric(value)) for key, value in values.items()]
-        with self.store.db.write() as con:
-            con.executemany(
-                "INSERT OR REPLACE INTO history (run_id, step, key, value, data) VALUES (?, ?, ?, ?, ?)", rows
-            )
-            con.executemany(
-                "INSERT OR REPLACE INTO summary (run_id, key, value, data) VALUES (?, ?, ?, ?)",
-                [(self.id, key, number, data) for _, _, key, number, data in rows],
-            )
+        runs.log_metrics(self.store.db, rows)
         self._next_step = max(self._next_step, step + 1)  # only once logged: a refused log moves nothing
         self.summary._values.update(values)
 
@@ -311,10 +282,7 @@ class Run(RunArtifacts, RunCompat):
             self._state = "failed" if failed else "finished"
             if failed and error is None:
                 error = f"exit code {exit_code}"
-            self._write(
-                "UPDATE runs SET state = ?, error = ?, ended_at = ? WHERE id = ?",
-                (self._state, error, now(), self.id),
-            )
+            runs.end_run(self.store.db, self.id, self._state, error)
             live.emit(self.store, self.id, end=True)
         if _active is self:
             _active = None

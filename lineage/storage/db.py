@@ -101,6 +101,20 @@ MIGRATIONS: dict[int, str] = {
 }
 
 
+CHUNK = 500  # bound parameters per IN (...) list, well under SQLite's limit
+
+
+def chunks(items: list, size: int = CHUNK) -> Iterator[list]:
+    """``items`` in slices of at most ``size``: one ``IN (?, ...)`` query each."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def marks(items: list) -> str:
+    """``?, ?, ...``: one placeholder per item, for ``IN (...)``."""
+    return ",".join("?" * len(items))
+
+
 def now() -> str:
     """The current time as stored: ISO 8601 UTC with microseconds, sortable as text."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
