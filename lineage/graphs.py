@@ -9,29 +9,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from functools import cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from .storage.records import run_infos
+from .storage import edges as graph_rows
+from .storage.records import run_infos, runs_by_ids
 
 if TYPE_CHECKING:
     import networkx
 
     from .store import Store
-
-# Version attributes, for all versions or for those listed in :ids (a JSON array).
-VERSION_ATTRIBUTES = """
-SELECT vr.version_id, vr.project, vr.name, vr.type, vr.version, vr.ref, vr.label, vr.digest, vr.size,
-       vr.file_count, vr.aliases, v.metadata, v.description, vr.created_at, vr.deleted_at
-FROM version_refs vr JOIN versions v ON v.id = vr.version_id
-WHERE :ids IS NULL OR vr.version_id IN (SELECT value FROM json_each(:ids))
-"""
-
-
-@cache
-def _query(name: str) -> str:
-    return resources.files("lineage").joinpath("queries", f"{name}.sql").read_text(encoding="utf-8")
 
 
 def node_key(kind: str, id: object) -> str:
@@ -42,14 +28,7 @@ def node_key(kind: str, id: object) -> str:
 def run_attributes(store: Store, ids: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
     """Node attributes of runs (all, or those with the given ids), keyed by node key."""
     out = {}
-    if ids is None:
-        infos = run_infos(store.db)
-    else:
-        ids = list(ids)
-        infos = []
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            infos += run_infos(store.db, f"WHERE id IN ({','.join('?' * len(chunk))})", tuple(chunk))
+    infos = run_infos(store.db) if ids is None else runs_by_ids(store.db, list(ids))
     for r in infos:
         out[node_key("run", r.id)] = {
             "kind": "run",
@@ -71,7 +50,7 @@ def version_attributes(store: Store, ids: Iterable[int] | None = None) -> dict[s
     """Node attributes of versions (all, or those with the given ids), keyed by node key."""
     wanted = None if ids is None else json.dumps([int(i) for i in ids])
     out = {}
-    for row in store.db.read(VERSION_ATTRIBUTES, {"ids": wanted}):
+    for row in graph_rows.version_attribute_rows(store.db, wanted):
         (vid, project, name, type_, version, ref, label, digest, size, file_count, aliases, metadata) = row[:12]
         description, created_at, deleted_at = row[12:]
         out[node_key("version", vid)] = {
@@ -110,7 +89,7 @@ def graph(store: Store, explode: bool = False) -> networkx.DiGraph:
 
     g = nx.DiGraph()
     if not explode:
-        for kind, source, target, label, count in store.db.read(_query("type_graph")):
+        for kind, source, target, label, count in graph_rows.type_graph_rows(store.db):
             if target is None:
                 g.add_node(source, kind=kind, label=label, count=count)
             else:
@@ -120,6 +99,6 @@ def graph(store: Store, explode: bool = False) -> networkx.DiGraph:
         g.add_node(key, **attributes)
     for key, attributes in version_attributes(store).items():
         g.add_node(key, **attributes)
-    for kind, source, target, *_ in store.db.read(_query("exploded_edges")):
+    for kind, source, target, *_ in graph_rows.exploded_edge_rows(store.db):
         g.add_edge(source, target, kind=kind)
     return g

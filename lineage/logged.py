@@ -22,7 +22,8 @@ from .files import copy_new, replace_with
 from .logged_edit import VersionEdits
 from .references import ReferenceEntry, local_path, materialise
 from .refs import check_path
-from .storage.records import ArtifactFile, RunInfo, run_infos
+from .storage import versions
+from .storage.records import ArtifactFile, RunInfo, run_by_id, runs_consuming
 from .storage.versions import VersionRow, find_by_digest, reference_rows, version_row
 
 if TYPE_CHECKING:
@@ -117,11 +118,7 @@ class LoggedArtifact(VersionEdits):
 
     # -- files -------------------------------------------------------------------------
     def _file_rows(self) -> list[tuple[str, str, int, int | None, int | None]]:
-        return self._store.db.read(
-            "SELECT f.path, f.sha256, f.size, b.size, b.mtime_ns FROM files f "
-            "LEFT JOIN blobs b ON b.sha256 = f.sha256 WHERE f.version_id = ? ORDER BY f.path",
-            (self.id,),
-        )
+        return versions.file_rows(self._store.db, self.id)
 
     def references(self) -> list[ReferenceEntry]:
         """The version's reference entries (``add_reference``), by path."""
@@ -137,9 +134,7 @@ class LoggedArtifact(VersionEdits):
         """A file of the version opened for binary reading, straight from the blob store."""
         self._store.check_live(self._row)
         check_path(path)
-        row = self._store.db.read_one(
-            "SELECT sha256, size FROM files WHERE version_id = ? AND path = ?", (self.id, path)
-        )
+        row = versions.file_row(self._store.db, self.id, path)
         if row is None:
             return self._open_reference(path)
         return self._store.blobs.open(row[0], row[1])
@@ -275,12 +270,11 @@ class LoggedArtifact(VersionEdits):
         """The run that first logged this version."""
         if self._row.created_by is None:
             return None
-        runs = run_infos(self._store.db, "WHERE id = ?", (self._row.created_by,))
-        return runs[0] if runs else None
+        return run_by_id(self._store.db, self._row.created_by)
 
     def used_by(self) -> list[RunInfo]:
         """Every run that consumed this version, oldest first."""
-        return run_infos(self._store.db, "WHERE id IN (SELECT run_id FROM consumed WHERE version_id = ?)", (self.id,))
+        return runs_consuming(self._store.db, self.id)
 
 
 def _same_folder(a: Path, b: Path) -> bool:

@@ -64,8 +64,7 @@ class VersionEdits:
     def aliases(self) -> list[str]:
         """The aliases naming this version: read fresh (aliases move) until edited, then kept for save()."""
         if self._alias_list is None or self._alias_list == self._alias_seen:
-            rows = self._store.db.read("SELECT alias FROM aliases WHERE version_id = ? ORDER BY alias", (self.id,))
-            fresh = [r[0] for r in rows]
+            fresh = versions.version_aliases(self._store.db, self.id)
             if self._alias_list is None:
                 self._alias_list = fresh
             else:
@@ -227,12 +226,7 @@ class VersionEdits:
         store = self._store
         store.staging.acquire()  # as for any draft: gc keeps its blobs until it is logged
         draft._adopt_store(store)
-        rows = store.db.read(
-            "SELECT f.path, f.sha256, b.size, b.mtime_ns FROM files f JOIN blobs b ON b.sha256 = f.sha256 "
-            "WHERE f.version_id = ? ORDER BY f.path",
-            (self.id,),
-        )
-        for path, sha, size, mtime in rows:
+        for path, sha, size, mtime in versions.file_blobs(store.db, self.id):
             draft._add(path, BlobInfo(sha, size, mtime))
         for row in versions.reference_rows(store.db, self.id):
             entry = ReferenceEntry(*row)

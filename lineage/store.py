@@ -23,7 +23,7 @@ from .staging import LEGACY_LOCK, LOCK_NAME, StagingLock
 from .storage import blobs as blob_rows
 from .storage import runs, versions
 from .storage.db import DB_NAME, Database
-from .storage.records import ArtifactInfo, RunInfo, run_infos
+from .storage.records import ArtifactInfo, RunInfo, runs_matching, runs_named
 
 STORE_FOLDER = ".lineage"
 ENV_VAR = "LINEAGE_DIR"
@@ -201,38 +201,20 @@ class Store:
         """Every version of an artifact (deleted ones too), v0 first."""
         ref = parse_ref(name, project)
         artifact_id, _, _ = versions.find_artifact(self.db, ref.name, ref.project)
-        rows = self.db.read(
-            f"SELECT {versions.VERSION_COLUMNS} {versions.FROM_VERSIONS} WHERE v.artifact_id = ? ORDER BY v.number",
-            (artifact_id,),
-        )
-        return [LoggedArtifact(self, versions.VersionRow(*r)) for r in rows]
+        return [LoggedArtifact(self, row) for row in versions.artifact_versions(self.db, artifact_id)]
 
     def artifacts(self, type: str | None = None, project: str | None = None) -> list[ArtifactInfo]:
         """Every artifact, optionally of one type or project."""
-        rows = self.db.read(
-            "SELECT a.project, a.name, a.type, a.created_at, "
-            "(SELECT count(*) FROM versions v WHERE v.artifact_id = a.id), "
-            "(SELECT 'v' || v.number FROM aliases al JOIN versions v ON v.id = al.version_id "
-            " WHERE al.artifact_id = a.id AND al.alias = 'latest') "
-            "FROM artifacts a WHERE (:type IS NULL OR a.type = :type) AND (:project IS NULL OR a.project = :project) "
-            "ORDER BY a.project, a.name",
-            {"type": type, "project": project},
-        )
-        return [ArtifactInfo(*r) for r in rows]
+        return [ArtifactInfo(*r) for r in versions.artifact_rows(self.db, type, project)]
 
     def runs(self, job_type: str | None = None, project: str | None = None, state: str | None = None) -> list[RunInfo]:
         """Every run, oldest first, optionally filtered."""
-        return run_infos(
-            self.db,
-            "WHERE (:job_type IS NULL OR job_type = :job_type) AND (:project IS NULL OR project = :project) "
-            "AND (:state IS NULL OR state = :state)",
-            {"job_type": job_type, "project": project, "state": state},
-        )
+        return runs_matching(self.db, job_type, project, state)
 
     def run(self, key: str) -> RunInfo:
         """A run by id or name (``run:`` prefix optional); an ambiguous name is an error."""
         key = parse_run_ref(key) or key
-        found = run_infos(self.db, "WHERE id = ?", (key,)) or run_infos(self.db, "WHERE name = ?", (key,))
+        found = runs_named(self.db, key)
         if not found:
             raise NotFoundError(f"no run with id or name {key!r}")
         if len(found) > 1:

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 from .errors import InvalidArgumentError, LineageError
 from .graphs import node_key, run_attributes, version_attributes
 from .refs import parse_ref, parse_run_ref
+from .storage import edges as graph_rows
 from .storage import versions
+from .storage.edges import WALKS
 
 if TYPE_CHECKING:
     import networkx
@@ -23,44 +25,6 @@ if TYPE_CHECKING:
     from .store import Store
 
 __all__ = ["WALKS", "Subgraph", "ancestry", "impact"]
-
-# The walk of queries/ancestry.sql and impact.sql from a known start, returning each node
-# reached with its label and its neighbours one step on (NULL when none), so Python gets the
-# subgraph's edges in the same query and counts depths on them. With no depth limit every
-# row has steps 0 (one row per node, no DISTINCT needed) and :depth is 1.
-WALK = """
-WITH RECURSIVE
-    walk(run_id, version_id, steps) AS (
-        SELECT :run_id, :version_id, 0
-        UNION
-        SELECT to_run.run_id, to_version.version_id, {next_steps}
-        FROM walk w
-        LEFT JOIN {to_run} to_run ON to_run.version_id = w.version_id
-        LEFT JOIN {to_version} to_version ON to_version.run_id = w.run_id
-        WHERE (to_run.run_id IS NOT NULL OR to_version.version_id IS NOT NULL) AND w.steps < :depth
-    ),
-    found(run_id, version_id) AS (SELECT {distinct} run_id, version_id FROM walk)
-SELECT f.run_id, f.version_id,
-       coalesce(coalesce(r.job_type, 'run') || ':' || r.name, a.type || ':' || a.name || ':v' || v.number),
-       coalesce(to_run.run_id, to_version.version_id)
-FROM found f
-LEFT JOIN runs r ON r.id = f.run_id
-LEFT JOIN versions v ON v.id = f.version_id
-LEFT JOIN artifacts a ON a.id = v.artifact_id
-LEFT JOIN {to_run} to_run ON to_run.version_id = f.version_id
-LEFT JOIN {to_version} to_version ON to_version.run_id = f.run_id
-"""
-EDGE_TABLES = {"ancestry": ("produced", "consumed"), "impact": ("consumed", "produced")}
-WALKS = {
-    (direction, limited): WALK.format(
-        to_run=to_run,
-        to_version=to_version,
-        next_steps="w.steps + 1" if limited else "0",
-        distinct="DISTINCT" if limited else "",
-    )
-    for direction, (to_run, to_version) in EDGE_TABLES.items()
-    for limited in (False, True)
-}
 
 
 @dataclass(frozen=True)
@@ -131,7 +95,7 @@ def _start(store: Store, ref: str) -> tuple[str, str]:
     """
     run_key = parse_run_ref(ref)
     key = ref if run_key is not None else str(parse_ref(ref))  # 'entity/p/a' -> 'p/a:latest'
-    rows = store.db.read("SELECT kind, id FROM refs WHERE ref = ?", (key,))
+    rows = graph_rows.ref_targets(store.db, key)
     if len(rows) == 1:
         kind, id = rows[0]
         if kind == "run" or (kind == "version" and id.isascii() and id.isdigit()):
@@ -167,7 +131,7 @@ def _walk(store: Store, direction: str, ref: str, depth: int | None) -> Subgraph
     # A node is its run id (text) or its version id (a number): the two never collide.
     start = id if kind == "run" else int(id)
     params = {"run_id": id if kind == "run" else None, "version_id": None if kind == "run" else start}
-    rows = store.db.read(WALKS[direction, limit >= 0], {**params, "depth": limit if limit >= 0 else 1})
+    rows = graph_rows.walk_rows(store.db, direction, params, limit)
     # Each row: a node reached, its label, and one neighbour a step on (or NULL).
     labels: dict[str | int, str] = {}
     steps: dict[str | int, list[str | int]] = {}

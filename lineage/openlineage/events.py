@@ -37,7 +37,7 @@ from openlineage.client.uuid import generate_static_uuid
 
 from ..errors import InvalidArgumentError
 from ..storage import versions
-from ..storage.records import RunInfo, run_infos
+from ..storage.records import RunInfo, run_by_id, run_infos, runs_since
 from .facets import PRODUCER, RUN_FACET, VERSION_FACET, LineageRunFacet, LineageVersionDatasetFacet
 
 if TYPE_CHECKING:
@@ -165,10 +165,7 @@ def to_json(event: RunEvent) -> str:
 def run_events(store: Store, since: str | None = None) -> list[RunEvent]:
     """Every event of the store's runs, oldest first; ``since`` keeps events at or after it."""
     since = normalize_since(since) if since is not None else None
-    if since is None:
-        runs = run_infos(store.db)
-    else:
-        runs = run_infos(store.db, "WHERE started_at >= ? OR ended_at >= ?", (since, since))
+    runs = run_infos(store.db) if since is None else runs_since(store.db, since)
     edges = versions.run_edges(store.db, [r.id for r in runs])
     keyed: list[tuple[str, int, str, RunEvent]] = []
     for run in runs:
@@ -182,7 +179,8 @@ def run_events(store: Store, since: str | None = None) -> list[RunEvent]:
 
 def event_for(store: Store, run_id: str, end: bool) -> RunEvent:
     """The START (or, with ``end``, the terminal) event of one run, as the store has it now."""
-    run = run_infos(store.db, "WHERE id = ?", (run_id,))[0]
+    run = run_by_id(store.db, run_id)
+    assert run is not None
     if not end:
         return start_event(run)
     return end_event(run, versions.run_edges(store.db, [run_id])[run_id])

@@ -9,6 +9,7 @@ from typing import Any
 from ..errors import ConflictError, NotFoundError
 from ..processes import identity, is_alive
 from ..values import decode_metric
+from .db import chunks, marks
 
 RUN_COLUMNS = "id, project, name, job_type, state, error, config, notes, started_at, ended_at, group_name, tags"
 
@@ -74,12 +75,9 @@ def run_infos(db, where: str = "", params: tuple = ()) -> list[RunInfo]:
     if not rows:
         return []
     summaries: dict[str, dict[str, Any]] = {row[0]: {} for row in rows}
-    ids = list(summaries)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
+    for chunk in chunks(list(summaries)):
         for run_id, key, value, data in db.read(
-            f"SELECT run_id, key, value, data FROM summary WHERE run_id IN ({marks})", tuple(chunk)
+            f"SELECT run_id, key, value, data FROM summary WHERE run_id IN ({marks(chunk)})", tuple(chunk)
         ):
             summaries[run_id][key] = decode_metric(value, data)
     return [
@@ -100,6 +98,45 @@ def run_infos(db, where: str = "", params: tuple = ()) -> list[RunInfo]:
         )
         for r in rows
     ]
+
+
+def run_by_id(db, run_id: str | None) -> RunInfo | None:
+    """The run with this id, or None."""
+    found = run_infos(db, "WHERE id = ?", (run_id,))
+    return found[0] if found else None
+
+
+def runs_named(db, key: str) -> list[RunInfo]:
+    """The run whose id is ``key``, else the runs named ``key``."""
+    return run_infos(db, "WHERE id = ?", (key,)) or run_infos(db, "WHERE name = ?", (key,))
+
+
+def runs_by_ids(db, ids: list[str]) -> list[RunInfo]:
+    """The runs with these ids (chunked), in chunk order, each oldest first."""
+    out: list[RunInfo] = []
+    for chunk in chunks(ids):
+        out += run_infos(db, f"WHERE id IN ({marks(chunk)})", tuple(chunk))
+    return out
+
+
+def runs_matching(db, job_type: str | None, project: str | None, state: str | None) -> list[RunInfo]:
+    """Runs filtered by job type, project and state (None: any), oldest first."""
+    return run_infos(
+        db,
+        "WHERE (:job_type IS NULL OR job_type = :job_type) AND (:project IS NULL OR project = :project) "
+        "AND (:state IS NULL OR state = :state)",
+        {"job_type": job_type, "project": project, "state": state},
+    )
+
+
+def runs_since(db, since: str) -> list[RunInfo]:
+    """Runs that started or ended at or after ``since`` (a stored timestamp)."""
+    return run_infos(db, "WHERE started_at >= ? OR ended_at >= ?", (since, since))
+
+
+def runs_consuming(db, version_id: int) -> list[RunInfo]:
+    """Every run that consumed a version, oldest first."""
+    return run_infos(db, "WHERE id IN (SELECT run_id FROM consumed WHERE version_id = ?)", (version_id,))
 
 
 @dataclass(frozen=True)
@@ -183,10 +220,8 @@ IMPORTED_HOST = "openlineage"  # runs made by import: no local process, never ma
 def existing_runs(con, run_ids: list[str]) -> dict[str, str]:
     """{run id: state} of the given runs that the store holds."""
     out: dict[str, str] = {}
-    for start in range(0, len(run_ids), 500):
-        chunk = run_ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        out.update(con.execute(f"SELECT id, state FROM runs WHERE id IN ({marks})", tuple(chunk)).fetchall())
+    for chunk in chunks(run_ids):
+        out.update(con.execute(f"SELECT id, state FROM runs WHERE id IN ({marks(chunk)})", tuple(chunk)).fetchall())
     return out
 
 

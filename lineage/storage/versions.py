@@ -418,3 +418,52 @@ def find_version(con: sqlite3.Connection, project: str, name: str, number: int) 
         "WHERE a.project = ? AND a.name = ? AND v.number = ?",
         (project, name, number),
     ).fetchone()
+
+
+def artifact_versions(db: Database, artifact_id: int) -> list[VersionRow]:
+    """Every version of an artifact (deleted ones too), v0 first."""
+    rows = db.read(
+        f"SELECT {VERSION_COLUMNS} {FROM_VERSIONS} WHERE v.artifact_id = ? ORDER BY v.number", (artifact_id,)
+    )
+    return [VersionRow(*r) for r in rows]
+
+
+def artifact_rows(db: Database, type: str | None, project: str | None) -> list[tuple]:
+    """(project, name, type, created_at, version count, latest 'vN') of artifacts, by project and name."""
+    return db.read(
+        "SELECT a.project, a.name, a.type, a.created_at, "
+        "(SELECT count(*) FROM versions v WHERE v.artifact_id = a.id), "
+        "(SELECT 'v' || v.number FROM aliases al JOIN versions v ON v.id = al.version_id "
+        " WHERE al.artifact_id = a.id AND al.alias = 'latest') "
+        "FROM artifacts a WHERE (:type IS NULL OR a.type = :type) AND (:project IS NULL OR a.project = :project) "
+        "ORDER BY a.project, a.name",
+        {"type": type, "project": project},
+    )
+
+
+def file_rows(db: Database, version_id: int) -> list[tuple[str, str, int, int | None, int | None]]:
+    """(path, sha256, size, blob size, blob mtime_ns) of a version's stored files, by path."""
+    return db.read(
+        "SELECT f.path, f.sha256, f.size, b.size, b.mtime_ns FROM files f "
+        "LEFT JOIN blobs b ON b.sha256 = f.sha256 WHERE f.version_id = ? ORDER BY f.path",
+        (version_id,),
+    )
+
+
+def file_row(db: Database, version_id: int, path: str) -> tuple[str, int] | None:
+    """(sha256, size) of one stored file of a version, or None."""
+    return db.read_one("SELECT sha256, size FROM files WHERE version_id = ? AND path = ?", (version_id, path))
+
+
+def file_blobs(db: Database, version_id: int) -> list[tuple[str, str, int, int]]:
+    """(path, sha256, blob size, blob mtime_ns) of a version's stored files whose blob rows exist, by path."""
+    return db.read(
+        "SELECT f.path, f.sha256, b.size, b.mtime_ns FROM files f JOIN blobs b ON b.sha256 = f.sha256 "
+        "WHERE f.version_id = ? ORDER BY f.path",
+        (version_id,),
+    )
+
+
+def version_aliases(db: Database, version_id: int) -> list[str]:
+    """The aliases naming a version, sorted."""
+    return [r[0] for r in db.read("SELECT alias FROM aliases WHERE version_id = ? ORDER BY alias", (version_id,))]

@@ -1,0 +1,89 @@
+"""Statements on the lineage graph: the walks, the refs table, node attributes and edges.
+
+The walks are ``queries/ancestry.sql`` and ``impact.sql``'s recursive CTE from a known
+start; the whole-store edges run ``queries/exploded_edges.sql`` and ``type_graph.sql``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+from .db import Database
+
+# The walk of queries/ancestry.sql and impact.sql from a known start, returning each node
+# reached with its label and its neighbours one step on (NULL when none), so Python gets the
+# subgraph's edges in the same query and counts depths on them. With no depth limit every
+# row has steps 0 (one row per node, no DISTINCT needed) and :depth is 1.
+WALK = """
+WITH RECURSIVE
+    walk(run_id, version_id, steps) AS (
+        SELECT :run_id, :version_id, 0
+        UNION
+        SELECT to_run.run_id, to_version.version_id, {next_steps}
+        FROM walk w
+        LEFT JOIN {to_run} to_run ON to_run.version_id = w.version_id
+        LEFT JOIN {to_version} to_version ON to_version.run_id = w.run_id
+        WHERE (to_run.run_id IS NOT NULL OR to_version.version_id IS NOT NULL) AND w.steps < :depth
+    ),
+    found(run_id, version_id) AS (SELECT {distinct} run_id, version_id FROM walk)
+SELECT f.run_id, f.version_id,
+       coalesce(coalesce(r.job_type, 'run') || ':' || r.name, a.type || ':' || a.name || ':v' || v.number),
+       coalesce(to_run.run_id, to_version.version_id)
+FROM found f
+LEFT JOIN runs r ON r.id = f.run_id
+LEFT JOIN versions v ON v.id = f.version_id
+LEFT JOIN artifacts a ON a.id = v.artifact_id
+LEFT JOIN {to_run} to_run ON to_run.version_id = f.version_id
+LEFT JOIN {to_version} to_version ON to_version.run_id = f.run_id
+"""
+EDGE_TABLES = {"ancestry": ("produced", "consumed"), "impact": ("consumed", "produced")}
+WALKS = {
+    (direction, limited): WALK.format(
+        to_run=to_run,
+        to_version=to_version,
+        next_steps="w.steps + 1" if limited else "0",
+        distinct="DISTINCT" if limited else "",
+    )
+    for direction, (to_run, to_version) in EDGE_TABLES.items()
+    for limited in (False, True)
+}
+
+
+# Version attributes, for all versions or for those listed in :ids (a JSON array).
+VERSION_ATTRIBUTES = """
+SELECT vr.version_id, vr.project, vr.name, vr.type, vr.version, vr.ref, vr.label, vr.digest, vr.size,
+       vr.file_count, vr.aliases, v.metadata, v.description, vr.created_at, vr.deleted_at
+FROM version_refs vr JOIN versions v ON v.id = vr.version_id
+WHERE :ids IS NULL OR vr.version_id IN (SELECT value FROM json_each(:ids))
+"""
+
+
+@cache
+def _query(name: str) -> str:
+    return resources.files("lineage").joinpath("queries", f"{name}.sql").read_text(encoding="utf-8")
+
+
+def ref_targets(db: Database, ref: str) -> list[tuple[str, str]]:
+    """(kind, id) of every node the refs table maps ``ref`` to."""
+    return db.read("SELECT kind, id FROM refs WHERE ref = ?", (ref,))
+
+
+def walk_rows(db: Database, direction: str, params: dict, depth: int) -> list[tuple]:
+    """(run_id, version_id, label, neighbour) rows of a walk; ``depth`` < 0 for no limit."""
+    return db.read(WALKS[direction, depth >= 0], {**params, "depth": depth if depth >= 0 else 1})
+
+
+def version_attribute_rows(db: Database, ids: str | None) -> list[tuple]:
+    """Rows of VERSION_ATTRIBUTES for the version ids in the JSON array ``ids`` (None: all)."""
+    return db.read(VERSION_ATTRIBUTES, {"ids": ids})
+
+
+def type_graph_rows(db: Database) -> list[tuple]:
+    """(kind, source, target, label, count) rows of ``queries/type_graph.sql``."""
+    return db.read(_query("type_graph"))
+
+
+def exploded_edge_rows(db: Database) -> list[tuple]:
+    """(kind, source, target, ...) rows of ``queries/exploded_edges.sql``."""
+    return db.read(_query("exploded_edges"))
