@@ -27,7 +27,7 @@ from .blobs import hash_file
 from .errors import LineageError
 from .gc import DIGEST_RE, format_bytes, stray_temps
 from .references import ReferenceEntry
-from .storage.db import REFS_FROM_ROWS
+from .storage import upkeep
 
 DAMAGE, SWEEPABLE, NOTE = "damage", "sweepable", "note"
 SEVERITY = {
@@ -47,37 +47,6 @@ SEVERITY = {
     "bad_digest": DAMAGE,  # the database names a blob by something that is no SHA-256 digest
 }
 
-# Every blob in use, with its expected size, the size and mtime recorded for it, and one
-# user of it to name in messages. Live versions first, then run files.
-USED_BLOBS_SQL = """
-SELECT f.sha256, f.size, b.size, b.mtime_ns, a.name || ':v' || v.number || ' (' || f.path || ')'
-FROM files f
-JOIN versions v ON v.id = f.version_id
-JOIN artifacts a ON a.id = v.artifact_id
-LEFT JOIN blobs b ON b.sha256 = f.sha256
-WHERE v.deleted_at IS NULL
-UNION ALL
-SELECT r.sha256, r.size, b.size, b.mtime_ns, 'run ' || r.run_id || ' (' || r.path || ')'
-FROM run_files r
-LEFT JOIN blobs b ON b.sha256 = r.sha256
-"""
-VERSION_FILES_SQL = """
-SELECT v.id, a.name || ':v' || v.number, v.digest, v.size, v.file_count, f.path, f.sha256, f.size
-FROM versions v
-JOIN artifacts a ON a.id = v.artifact_id
-LEFT JOIN files f ON f.version_id = v.id
-ORDER BY v.id
-"""
-REFERENCES_SQL = "SELECT version_id, path, uri, sha256, size FROM reference_files"
-DEAD_ALIASES_SQL = """
-SELECT a.name, al.alias, v.number FROM aliases al
-JOIN versions v ON v.id = al.version_id
-JOIN artifacts a ON a.id = al.artifact_id
-WHERE v.deleted_at IS NOT NULL OR v.artifact_id != al.artifact_id
-"""
-# Rows the refs table lacks, then rows it holds that nothing gives.
-MISSING_REFS_SQL = f"SELECT count(*) FROM (SELECT * FROM ({REFS_FROM_ROWS}) EXCEPT SELECT ref, kind, id FROM refs)"
-EXTRA_REFS_SQL = f"SELECT count(*) FROM (SELECT ref, kind, id FROM refs EXCEPT SELECT * FROM ({REFS_FROM_ROWS}))"
 MAX_DATABASE_LINES = 20
 
 
@@ -181,10 +150,8 @@ def _unreadable(db, exc: Exception) -> Problem:
 
 
 def _check_database(db, quick: bool) -> list[Problem]:
-    pragma = "quick_check" if quick else "integrity_check"
     try:
-        lines = [row[0] for row in db.read(f"PRAGMA {pragma}")]
-        broken_links = db.read("PRAGMA foreign_key_check")
+        lines, broken_links = upkeep.database_check(db, quick)
     except sqlite3.DatabaseError as exc:
         return [_unreadable(db, exc)]
     problems = []
@@ -205,7 +172,7 @@ def _check_database(db, quick: bool) -> list[Problem]:
 
 
 def _check_refs(db) -> list[Problem]:
-    missing, extra = db.read_one(MISSING_REFS_SQL)[0], db.read_one(EXTRA_REFS_SQL)[0]
+    missing, extra = upkeep.refs_disagreement(db)
     if not missing and not extra:
         return []
     message = (
@@ -219,11 +186,7 @@ def _check_runs(store) -> list[Problem]:
     store.mark_crashed_runs()  # runs whose process died since the store was opened
     host = socket.gethostname()
     problems = []
-    for run_id, name, state, run_host, pid in store.db.read(
-        "SELECT id, name, state, host, pid FROM runs WHERE state = 'running' AND host != ? "
-        "OR state = 'crashed' AND error = 'the process died' ORDER BY started_at",
-        (host,),
-    ):
+    for run_id, name, state, run_host, pid in upkeep.runs_to_note(store.db, host):
         if state == "crashed":
             message = f"run {name} ({run_id}) was left running by process {pid} on {run_host}, which died"
             problems.append(Problem("crashed_run", run_id, message + ": marked crashed"))
@@ -235,7 +198,7 @@ def _check_runs(store) -> list[Problem]:
 
 def _check_blobs(store, quick: bool, progress) -> tuple[list[Problem], int, int, set[str]]:
     used: dict[str, tuple[int, int | None, int | None, str]] = {}
-    for sha256, size, rec_size, rec_mtime, user in store.db.read(USED_BLOBS_SQL):
+    for sha256, size, rec_size, rec_mtime, user in upkeep.used_blobs(store.db):
         used.setdefault(sha256, (size, rec_size, rec_mtime, user))
     total = sum(entry[0] for entry in used.values())
     done = 0
@@ -298,16 +261,16 @@ def _check_versions(db, full: bool) -> list[Problem]:
             f"{name}:{alias}",
             f"alias {alias!r} of {name!r} names v{number}, which was deleted or is not its version: move the alias",
         )
-        for name, alias, number in db.read(DEAD_ALIASES_SQL)
+        for name, alias, number in upkeep.dead_aliases(db)
     ]
     if not full:
         return problems
     versions: dict[int, tuple[str, str, int, int]] = {}
     files: dict[int, dict[str, tuple[str, int]]] = {}
     references: dict[int, list[ReferenceEntry]] = {}
-    for version_id, *entry in db.read(REFERENCES_SQL):
+    for version_id, *entry in upkeep.all_references(db):
         references.setdefault(version_id, []).append(ReferenceEntry(*entry))
-    for version_id, ref, digest, size, count, path, sha256, file_size in _iterate(db, VERSION_FILES_SQL):
+    for version_id, ref, digest, size, count, path, sha256, file_size in upkeep.version_files(db):
         if version_id not in versions:
             # Rows come ordered by version: check the previous one and let it go.
             for done_id in list(versions):
@@ -368,11 +331,3 @@ def _leftovers(store, used: set[str]) -> list[Problem]:
                 )
             )
     return problems
-
-
-def _iterate(db, sql: str):
-    """Rows of a query, streamed (a store may hold millions of files)."""
-    with db.lock:
-        cursor = db.con.execute(sql)
-        while rows := cursor.fetchmany(1000):
-            yield from rows

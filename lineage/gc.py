@@ -25,21 +25,8 @@ from pathlib import Path
 
 from .blobs import DIGEST_RE, TEMP_MARK
 from .processes import is_alive
+from .storage import upkeep
 
-# Digests of blobs still in use: files of versions not deleted, and files kept with runs.
-LIVE_BLOBS_SQL = (
-    "SELECT f.sha256 FROM files f JOIN versions v ON v.id = f.version_id WHERE v.deleted_at IS NULL "
-    "UNION SELECT sha256 FROM run_files"
-)
-# Blob rows nothing references any more (not even a deleted version's manifest).
-UNUSED_ROWS_SQL = (
-    "SELECT sha256 FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.sha256 = b.sha256) "
-    "AND NOT EXISTS (SELECT 1 FROM run_files r WHERE r.sha256 = b.sha256) ORDER BY sha256"
-)
-DELETE_UNUSED_ROW_SQL = (
-    "DELETE FROM blobs WHERE sha256 = ? AND NOT EXISTS (SELECT 1 FROM files f WHERE f.sha256 = blobs.sha256) "
-    "AND NOT EXISTS (SELECT 1 FROM run_files r WHERE r.sha256 = blobs.sha256)"
-)
 TEMP_PID_RE = re.compile(re.escape(TEMP_MARK) + r"(\d+)-\d+$")
 
 
@@ -96,14 +83,14 @@ def plan_gc(store) -> GcPlan:
     Without the lock the plan may list a blob an upload in another process placed a
     moment ago and has not committed; :func:`gc` plans again under the lock.
     """
-    live = {row[0] for row in store.db.read(LIVE_BLOBS_SQL)}
+    live = upkeep.live_blobs(store.db)
     blobs = [
         GcItem(path, size, sha256)
         for sha256, path in store.blobs.iter_blobs()
         if DIGEST_RE.fullmatch(sha256) and sha256 not in live and (size := _size(path)) is not None
     ]
     temps = [GcItem(path, size) for path in stray_temps(store.blobs.iter_temps()) if (size := _size(path)) is not None]
-    rows = tuple(row[0] for row in store.db.read(UNUSED_ROWS_SQL))
+    rows = upkeep.unused_blob_rows(store.db)
     return GcPlan(blobs=tuple(blobs), temp_files=tuple(temps), rows=rows)
 
 
@@ -123,8 +110,7 @@ def gc(store, dry_run: bool = False, wait_s: float = 10.0) -> GcPlan:
     try:
         plan = plan_gc(store)
         if plan.rows:
-            with store.db.write(durable=True) as con:
-                con.executemany(DELETE_UNUSED_ROW_SQL, [(sha256,) for sha256 in plan.rows])
+            upkeep.delete_unused_blob_rows(store.db, plan.rows)
         freed = 0
         # Fan-out folders are never removed, even empty: other processes cache that
         # they exist and create temp files in them without checking again.

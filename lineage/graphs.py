@@ -102,3 +102,13 @@ def graph(store: Store, explode: bool = False) -> networkx.DiGraph:
     for kind, source, target, *_ in graph_rows.exploded_edge_rows(store.db):
         g.add_edge(source, target, kind=kind)
     return g
+
+
+def node_marks(store: Store, version_ids: list[int], run_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """What a text tree marks on nodes, by node key: versions' aliases and deletion, runs' states."""
+    marks: dict[str, dict[str, Any]] = {}
+    for vid, aliases, deleted in graph_rows.version_marks(store.db, version_ids):
+        marks[node_key("version", vid)] = {"aliases": aliases or "", "deleted": bool(deleted)}
+    for run_id, state in graph_rows.run_states(store.db, run_ids):
+        marks[node_key("run", run_id)] = {"state": state}
+    return marks

@@ -81,6 +81,22 @@ class LoggedArtifact(VersionEdits):
         return self._row.size
 
     @property
+    def file_count(self) -> int:
+        """How many entries (files and references) the version holds."""
+        return self._row.file_count
+
+    @property
+    def created_by(self) -> str | None:
+        """The id of the run that first logged this version (None if that run was not recorded)."""
+        return self._row.created_by
+
+    @property
+    def created_by_name(self) -> str | None:
+        """The name of the run that first logged this version, or None."""
+        run = self.logged_by()
+        return run.name if run else None
+
+    @property
     def created_at(self) -> str:
         return self._row.created_at
 

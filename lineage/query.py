@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from .errors import InvalidArgumentError, NotFoundError
 from .graphs import graph, node_key
 from .refs import check_utf8
-from .storage.db import DB_NAME, connect_read_only
+from .storage.db import DB_NAME, attach_duckdb, connect_read_only, select_all, table_names
 from .walks import Subgraph, ancestry, impact
 
 _FILE_SAFE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -186,17 +186,11 @@ def duckdb_connection(store: Store) -> duckdb.DuckDBPyConnection:
         raise NotFoundError(f"no lineage store at {store.dir}: log a run or run 'lineage init' first")
     con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     try:
-        con.execute(f"LOAD '{_quote(str(sqlite_extension_path()))}'")
-        con.execute(f"ATTACH '{_quote(str(path))}' AS lineage (TYPE sqlite, READ_ONLY)")
-        con.execute("USE lineage")
+        attach_duckdb(con, sqlite_extension_path(), path)
     except Exception:
         con.close()
         raise
     return con
-
-
-def _quote(text: str) -> str:
-    return text.replace("'", "''")
 
 
 # -- Parquet -------------------------------------------------------------------------------
@@ -205,12 +199,7 @@ def export(store: Store, dir: str | os.PathLike) -> list[Path]:
     import pyarrow.parquet as pq
 
     out = Path(dir)
-    names = [
-        row[0]
-        for row in store.db.read(
-            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name"
-        )
-    ]
+    names = table_names(store.db)
     # Each name becomes a file name: a store from someone else may hold a view named
     # '../../x'. Refused before anything is written.
     bad = [name for name in names if not _FILE_SAFE_NAME.fullmatch(name)]
@@ -222,7 +211,7 @@ def export(store: Store, dir: str | os.PathLike) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name in names:
-        table = sql(store, f'SELECT * FROM "{name}"')
+        table = sql(store, select_all(name))
         path = out / f"{name}.parquet"
         pq.write_table(table, path)
         written.append(path)

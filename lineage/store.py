@@ -20,10 +20,10 @@ from .openlineage import live
 from .processes import hostname, is_alive
 from .refs import parse_ref, parse_run_ref
 from .staging import LEGACY_LOCK, LOCK_NAME, StagingLock
+from .storage import backlog, runs, upkeep, versions
 from .storage import blobs as blob_rows
-from .storage import runs, versions
 from .storage.db import DB_NAME, Database
-from .storage.records import ArtifactInfo, RunInfo, runs_matching, runs_named
+from .storage.records import ArtifactInfo, RunInfo, StoreStatus, runs_matching, runs_named
 
 STORE_FOLDER = ".lineage"
 ENV_VAR = "LINEAGE_DIR"
@@ -191,6 +191,28 @@ class Store:
         for leftover in (blobs, self.dir / LOCK_NAME, self.dir):
             with contextlib.suppress(OSError):
                 leftover.rmdir() if leftover.is_dir() and not leftover.is_symlink() else leftover.unlink()
+
+    def blob_bytes(self) -> int:
+        """Bytes of every blob the database records (what a full fsck reads)."""
+        return upkeep.blob_bytes(self.db)
+
+    def status(self) -> StoreStatus:
+        """The store's schema version, counts, running runs and kept OpenLineage events."""
+        db = self.db
+        runs_, artifacts, versions_, deleted, blobs, blob_bytes = upkeep.counts(db)
+        running = tuple({"id": i, "name": n, "job_type": j, "started_at": s} for i, n, j, s in upkeep.running_runs(db))
+        return StoreStatus(
+            str(self.dir),
+            upkeep.schema_version(db),
+            runs_,
+            artifacts,
+            versions_,
+            deleted,
+            blobs,
+            blob_bytes,
+            running,
+            backlog.count(db),
+        )
 
     # -- artifacts ---------------------------------------------------------------------
     def artifact(self, ref: str) -> LoggedArtifact:

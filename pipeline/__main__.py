@@ -12,7 +12,6 @@ exits 1.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -20,19 +19,6 @@ from pathlib import Path
 from .data import DataError
 from .steps import STEPS, MissingInputError, Outcome, Settings
 from .training import DeviceError
-
-# Edges of the given runs, labelled as in the exploded graph; used until lineage.query exists.
-EDGES_SQL = """
-SELECT e.kind, coalesce(rs.label, vs.label) AS source, coalesce(rd.label, vd.label) AS target
-FROM edges AS e
-LEFT JOIN run_labels AS rs ON e.src_kind = 'run' AND rs.run_id = e.src_id
-LEFT JOIN version_refs AS vs ON e.src_kind = 'version' AND vs.version_id = CAST(e.src_id AS INTEGER)
-LEFT JOIN run_labels AS rd ON e.dst_kind = 'run' AND rd.run_id = e.dst_id
-LEFT JOIN version_refs AS vd ON e.dst_kind = 'version' AND vd.version_id = CAST(e.dst_id AS INTEGER)
-WHERE (e.src_kind = 'run' AND e.src_id IN (SELECT value FROM json_each(?)))
-   OR (e.dst_kind = 'run' AND e.dst_id IN (SELECT value FROM json_each(?)))
-ORDER BY e.created_at
-"""
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -97,18 +83,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def graph_edges(store, run_ids: list[str]) -> list[tuple[str, str, str]]:
     """(source label, kind, target label) for every edge touching the given runs, in data-flow order."""
-    if importlib.util.find_spec("lineage.query") is not None:
-        return edges_of_runs(store.graph(explode=True), run_ids)
-    import json
-
-    from lineage.storage.db import connect_read_only
-
-    con = connect_read_only(store.dir / "lineage.db")
-    try:
-        ids = json.dumps(run_ids)
-        return [(source, kind, target) for kind, source, target in con.execute(EDGES_SQL, (ids, ids))]
-    finally:
-        con.close()
+    return edges_of_runs(store.graph(explode=True), run_ids)
 
 
 def edges_of_runs(graph, run_ids: list[str]) -> list[tuple[str, str, str]]:

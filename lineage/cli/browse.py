@@ -20,21 +20,6 @@ from .app import (
     version_dict,
 )
 
-STATUS_SQL = """
-SELECT (SELECT count(*) FROM runs),
-       (SELECT count(*) FROM artifacts),
-       (SELECT count(*) FROM versions),
-       (SELECT count(*) FROM versions WHERE deleted_at IS NOT NULL),
-       (SELECT count(*) FROM blobs),
-       (SELECT coalesce(sum(size), 0) FROM blobs)
-"""
-RUNNING_SQL = "SELECT id, name, job_type, started_at FROM runs WHERE state = 'running' ORDER BY started_at"
-# What LoggedArtifact does not carry: file counts and the first producer's name.
-VERSION_EXTRAS_SQL = """
-SELECT v.id, v.file_count, r.name FROM versions v LEFT JOIN runs r ON r.id = v.created_by
-WHERE v.artifact_id = (SELECT artifact_id FROM versions WHERE id = ?)
-"""
-
 
 @cli.command()
 @json_option
@@ -69,12 +54,10 @@ def status(handle: StoreHandle, as_json: bool) -> None:
     Example:  lineage status
     """
     store = handle.store
-    runs, artifacts, versions, deleted, blobs, blob_bytes = store.db.read_one(STATUS_SQL)
-    schema = store.db.read_one("PRAGMA user_version")[0]
-    running = [{"id": i, "name": n, "job_type": j, "started_at": s} for i, n, j, s in store.db.read(RUNNING_SQL)]
-    from ..storage import backlog
-
-    kept = backlog.count(store.db)
+    now = store.status()
+    runs, artifacts, versions, deleted = now.runs, now.artifacts, now.versions, now.deleted_versions
+    blobs, blob_bytes, schema, kept = now.blobs, now.blob_bytes, now.schema_version, now.openlineage_kept
+    running = list(now.running)
     if as_json:
         echo_json(
             {
@@ -169,7 +152,7 @@ def versions(handle: StoreHandle, name: str, as_json: bool) -> None:
     """
     store = handle.store
     found = store.versions(name)
-    extras = {row[0]: row[1:] for row in store.db.read(VERSION_EXTRAS_SQL, (found[0].id,))} if found else {}
+    extras = {v.id: (v.file_count, v.created_by_name) for v in found}
     if as_json:
         echo_json([{**version_dict(v), "file_count": extras[v.id][0], "created_by": extras[v.id][1]} for v in found])
         return
@@ -227,7 +210,7 @@ def _version_details(store, ref: str) -> dict[str, Any]:
     return {
         "kind": "version",
         **version_dict(art),
-        "file_count": store.db.read_one("SELECT file_count FROM versions WHERE id = ?", (art.id,))[0],
+        "file_count": art.file_count,
         "logged_by": logged_by.label if logged_by else None,
         "used_by": [r.label for r in art.used_by()],
         "linked": [link.ref + (f" ({', '.join(link.aliases)})" if link.aliases else "") for link in art.linked()],

@@ -9,8 +9,9 @@ from typing import Any
 import click
 
 from ..errors import InvalidArgumentError
+from ..graphs import node_marks
 from .app import StoreHandle, cli, echo_json, json_option, pass_store, print_table
-from .graphs import FORMATS, GraphView, from_networkx, from_subgraph, node_key, render
+from .graphs import FORMATS, GraphView, from_networkx, from_subgraph, render
 
 format_option = click.option(
     "--format",
@@ -26,28 +27,13 @@ depth_option = click.option(
 )
 
 
-# What the text tree marks on its nodes: aliases and deletion of versions, states of runs.
-VERSION_MARKS_SQL = "SELECT version_id, aliases, deleted_at IS NOT NULL FROM version_refs WHERE version_id IN ({})"
-RUN_MARKS_SQL = "SELECT id, state FROM runs WHERE id IN ({})"
-CHUNK = 500  # ids per IN (...) list, well under SQLite's parameter limit
-
-
 def _mark(store, view: GraphView) -> None:
     """Add aliases, ``deleted`` and run states to a subgraph's nodes, for the text tree."""
     by_kind: dict[str, list[Any]] = {"version": [], "run": []}
     for attrs in view.nodes.values():
         if attrs.get("kind") in by_kind:
             by_kind[attrs["kind"]].append(attrs["id"])
-    marks: dict[str, dict[str, Any]] = {}
-    for kind, sql in (("version", VERSION_MARKS_SQL), ("run", RUN_MARKS_SQL)):
-        ids = by_kind[kind]
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
-            for row in store.db.read(sql.format(",".join("?" * len(chunk))), tuple(chunk)):
-                if kind == "version":
-                    marks[node_key(kind, row[0])] = {"aliases": row[1] or "", "deleted": bool(row[2])}
-                else:
-                    marks[node_key(kind, row[0])] = {"state": row[1]}
+    marks = node_marks(store, by_kind["version"], by_kind["run"])
     for key, extra in marks.items():
         view.nodes[key].update(extra)
 

@@ -50,7 +50,7 @@ def fsck(handle: StoreHandle, quick: bool, as_json: bool) -> None:
     from ..maintenance import fsck as check
 
     store = handle.store
-    total = store.db.read_one("SELECT coalesce(sum(size), 0) FROM blobs")[0]
+    total = store.blob_bytes()
     with Progress("checking blobs", total) as bar:
         report = check(store, quick=quick, progress=bar.reached)
     if as_json:

@@ -83,12 +83,12 @@ class ReportData:
 
 def load(store) -> ReportData:
     """Read a store's runs, versions, edges, files, history and run files."""
+    from ..storage import listing
+
     graph, types = store.graph(explode=True), store.graph(explode=False)
     artifacts = {
         (project, name): ArtifactEntry(id, project, name, type_, created)
-        for id, project, name, type_, created in store.db.read(
-            "SELECT id, project, name, type, created_at FROM artifacts ORDER BY type, name, project"
-        )
+        for id, project, name, type_, created in listing.artifact_rows(store.db)
     }
     for key, a in graph.nodes(data=True):
         if a["kind"] == "version":
@@ -96,19 +96,13 @@ def load(store) -> ReportData:
     for entry in artifacts.values():
         entry.versions.sort(key=lambda k: int(graph.nodes[k]["version"][1:]))
     files: dict[int, list] = defaultdict(list)
-    for version_id, path, size, sha256 in store.db.read(
-        "SELECT version_id, path, size, sha256 FROM files ORDER BY version_id, path"
-    ):
+    for version_id, path, size, sha256 in listing.file_rows(store.db):
         files[version_id].append((path, size, sha256))
     history: dict[str, list] = defaultdict(list)
-    for run_id, step, key, value, data in store.db.read(
-        "SELECT run_id, step, key, value, data FROM history ORDER BY run_id, key, step"
-    ):
+    for run_id, step, key, value, data in listing.history_rows(store.db):
         history[run_id].append((step, key, value, data))
     run_files: dict[str, list] = defaultdict(list)
-    for run_id, path, size, sha256 in store.db.read(
-        "SELECT run_id, path, size, sha256 FROM run_files ORDER BY run_id, path"
-    ):
+    for run_id, path, size, sha256 in listing.run_file_rows(store.db):
         run_files[run_id].append((path, size, sha256))
     from ..storage.registry import links as registry_links
 

@@ -351,3 +351,27 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
     con.execute("PRAGMA query_only = ON")
     con.execute(TEMP_IN_MEMORY)
     return con
+
+
+def table_names(db: Database) -> list[str]:
+    """Names of the store's tables and views (SQLite's own excluded), sorted."""
+    rows = db.read(
+        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name"
+    )
+    return [row[0] for row in rows]
+
+
+def select_all(name: str) -> str:
+    """The statement reading every row of table or view ``name`` (a plain name: checked by the caller)."""
+    return f'SELECT * FROM "{name}"'
+
+
+def _quote(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def attach_duckdb(con, extension: Path, path: Path) -> None:
+    """Make a DuckDB connection read the store's database (schema ``lineage``, read-only) with ``extension``."""
+    con.execute(f"LOAD '{_quote(str(extension))}'")
+    con.execute(f"ATTACH '{_quote(str(path))}' AS lineage (TYPE sqlite, READ_ONLY)")
+    con.execute("USE lineage")

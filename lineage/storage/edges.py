@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
-from .db import Database
+from .db import Database, chunks, marks
 
 # The walk of queries/ancestry.sql and impact.sql from a known start, returning each node
 # reached with its label and its neighbours one step on (NULL when none), so Python gets the
@@ -87,3 +87,23 @@ def type_graph_rows(db: Database) -> list[tuple]:
 def exploded_edge_rows(db: Database) -> list[tuple]:
     """(kind, source, target, ...) rows of ``queries/exploded_edges.sql``."""
     return db.read(_query("exploded_edges"))
+
+
+def version_marks(db: Database, version_ids: list[int]) -> list[tuple[int, str | None, int]]:
+    """(version_id, aliases, deleted 0/1) of the given versions."""
+    out: list[tuple[int, str | None, int]] = []
+    for chunk in chunks(version_ids):
+        out += db.read(
+            "SELECT version_id, aliases, deleted_at IS NOT NULL FROM version_refs "
+            f"WHERE version_id IN ({marks(chunk)})",
+            tuple(chunk),
+        )
+    return out
+
+
+def run_states(db: Database, run_ids: list[str]) -> list[tuple[str, str]]:
+    """(id, state) of the given runs."""
+    out: list[tuple[str, str]] = []
+    for chunk in chunks(run_ids):
+        out += db.read(f"SELECT id, state FROM runs WHERE id IN ({marks(chunk)})", tuple(chunk))
+    return out

@@ -46,6 +46,22 @@ class ArtifactInfo:
 
 
 @dataclass(frozen=True)
+class StoreStatus:
+    """What ``store.status()`` and ``lineage status`` report: counts, schema, running runs."""
+
+    store: str
+    schema_version: int
+    runs: int
+    artifacts: int
+    versions: int
+    deleted_versions: int
+    blobs: int
+    blob_bytes: int
+    running: tuple[dict[str, Any], ...]  # id, name, job_type, started_at of each running run
+    openlineage_kept: int  # OpenLineage events kept for a later --send
+
+
+@dataclass(frozen=True)
 class RunInfo:
     """A run as recorded in the store (``logged_by()``, ``used_by()``, ``store.runs()``)."""
 
