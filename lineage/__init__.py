@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import util  # noqa: E402 (wandb.util.generate_id)
+from .about import __version__ as __version__
 from .api import Api
 from .artifact import Artifact
 from .compat import Settings, alert, define_metric, login, unwatch, watch
@@ -34,8 +35,6 @@ from .storage.records import ArtifactFile, ArtifactInfo, RunInfo
 from .store import Store
 from .table import Table
 from .tracking import Run, _NoRun, active_run
-
-__version__ = "0.1.0"
 
 # Rebound by init() and finish() to the active run's objects, as in W&B.
 run: Run | None = None

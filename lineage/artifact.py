@@ -8,20 +8,26 @@ afterwards changes nothing, and the store never links to a user's own file.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import os
 import weakref
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from . import active
 from .blobs import BlobInfo, disk_errors
-from .entries import Manifest, ManifestEntry, find_entry
+from .entries import (
+    Manifest,
+    ManifestEntry,
+    find_entry,
+    manifest_digest,  # the digest's one home: entries.py (fsck imports it there)
+)
 from .errors import InvalidArgumentError, LineageError, PathNotFoundError
+from .folders import walk_folder
 from .references import ReferenceEntry, expand
 from .refs import check_name, check_path, check_type, check_utf8
 from .values import clean_object
@@ -29,22 +35,6 @@ from .values import clean_object
 if TYPE_CHECKING:
     from .logged import LoggedArtifact
     from .store import Store
-
-MANIFEST_HEADER = "lineage-manifest-v1\n"
-
-
-def manifest_digest(entries: dict[str, str], references: Iterable[ReferenceEntry] = ()) -> str:
-    """The version digest of SPEC section 3 from {path: file sha256} and reference entries.
-
-    A reference adds a three-field line (see lineage/references.py); without references
-    the digest is exactly SPEC section 3's.
-    """
-    lines = {path: f"{path}\t{sha}\n" for path, sha in entries.items()}
-    lines.update((ref.path, ref.digest_line()) for ref in references)
-    digest = hashlib.sha256(MANIFEST_HEADER.encode())
-    for path in sorted(lines, key=lambda p: p.encode("utf-8")):
-        digest.update(lines[path].encode())
-    return digest.hexdigest()
 
 
 class Artifact:
@@ -130,14 +120,7 @@ class Artifact:
         """Log the artifact (W&B's ``save()``): with the active run, else through a run of type ``auto``."""
         if self.logged is not None:
             return self.logged
-        from . import tracking
-        from .session import init
-
-        if tracking._active is not None:
-            return tracking._active.log_artifact(self)
-        store = self._store.dir if self._store is not None else None
-        with init(project=project, job_type="auto", dir=store, reinit="create_new") as run:
-            return run.log_artifact(self)
+        return active.save(self, project, self._store.dir if self._store is not None else None)
 
     def _adopt_store(self, store: Store) -> None:
         """Write into ``store`` (whose staging lock the caller took for this artifact)."""
@@ -164,9 +147,7 @@ class Artifact:
         if self.logged is not None:
             raise LineageError(f"artifact {self.name!r} was logged and is read-only: create a new Artifact")
         if self._store is None:
-            from .tracking import current_store
-
-            store = current_store()
+            store = active.current_store()
             store.check_folder()
             store.staging.acquire()
             self._store = store
@@ -328,43 +309,6 @@ class Artifact:
         self.logged = logged
         if self._release is not None:
             self._release()
-
-
-def walk_folder(root: Path) -> list[tuple[str, str]]:
-    """Every file under ``root`` as (relative '/' path, source), following links inside it.
-
-    Raises InvalidArgumentError for a link pointing out of ``root``.
-    """
-    real_root = os.path.realpath(root)
-    out: list[tuple[str, str]] = []
-    seen_dirs = {real_root}
-
-    def visit(folder: str, rel: str) -> None:
-        with os.scandir(folder) as entries:
-            for entry in sorted(entries, key=lambda e: e.name):
-                child_rel = f"{rel}{entry.name}"
-                child = entry.path
-                if entry.is_symlink():
-                    target = os.path.realpath(child)
-                    if os.path.commonpath([real_root, target]) != real_root:
-                        raise InvalidArgumentError(
-                            f"link {child!r} points out of the added folder (to {target!r}): copy the file in instead"
-                        )
-                    if os.path.isdir(target):
-                        if target in seen_dirs:
-                            continue  # a link back up the tree: its files are added once
-                        seen_dirs.add(target)
-                        visit(child, child_rel + "/")
-                    elif os.path.isfile(target):
-                        out.append((child_rel, child))
-                elif entry.is_dir():
-                    seen_dirs.add(os.path.realpath(child))
-                    visit(child, child_rel + "/")
-                elif entry.is_file():
-                    out.append((child_rel, child))
-
-    visit(os.path.abspath(root), "")
-    return out
 
 
 def _parents(path: str) -> list[str]:

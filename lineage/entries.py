@@ -9,11 +9,16 @@ returns its path, ``ref_url()`` / ``ref_target()`` name a reference.
 
 from __future__ import annotations
 
+import hashlib
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidArgumentError, PathNotFoundError
+
+if TYPE_CHECKING:
+    from .references import ReferenceEntry
 
 
 @dataclass(frozen=True)
@@ -78,3 +83,20 @@ def find_entry(manifest: Manifest, name: str, where: str) -> ManifestEntry:
         have = ", ".join(sorted(manifest.entries)[:5]) or "none"
         raise PathNotFoundError(f"no entry {str(name)!r} in {where} (entries: {have})")
     return entry
+
+
+MANIFEST_HEADER = "lineage-manifest-v1\n"
+
+
+def manifest_digest(entries: dict[str, str], references: Iterable[ReferenceEntry] = ()) -> str:
+    """The version digest of SPEC section 3 from {path: file sha256} and reference entries.
+
+    A reference adds a three-field line (see lineage/references.py); without references
+    the digest is exactly SPEC section 3's.
+    """
+    lines = {path: f"{path}\t{sha}\n" for path, sha in entries.items()}
+    lines.update((ref.path, ref.digest_line()) for ref in references)
+    digest = hashlib.sha256(MANIFEST_HEADER.encode())
+    for path in sorted(lines, key=lambda p: p.encode("utf-8")):
+        digest.update(lines[path].encode())
+    return digest.hexdigest()

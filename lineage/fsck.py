@@ -22,8 +22,8 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .artifact import manifest_digest
 from .blobs import hash_file
+from .entries import manifest_digest
 from .errors import LineageError
 from .gc import DIGEST_RE, format_bytes, stray_temps
 from .references import ReferenceEntry

@@ -14,6 +14,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from . import active
 from .entries import Manifest, ManifestEntry, find_entry
 from .errors import InvalidArgumentError
 from .refs import LATEST, check_alias, check_tags
@@ -203,11 +204,9 @@ class VersionEdits:
 
     def link(self, target_path: str, aliases: list[str] | None = None) -> VersionEdits:
         """Link this version into a registry collection (W&B's ``artifact.link``)."""
-        from . import tracking
         from .storage import registry
 
-        run_id = tracking._active.id if tracking._active is not None else None
-        registry.link(self._store.db, self.id, target_path, versions.clean_aliases(aliases), run_id)
+        registry.link(self._store.db, self.id, target_path, versions.clean_aliases(aliases), active.active_run_id())
         return self
 
     def linked(self) -> list:

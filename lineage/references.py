@@ -25,6 +25,7 @@ from urllib.parse import unquote, urlparse
 from .blobs import hash_file
 from .errors import InvalidArgumentError, PathNotFoundError, VerifyError
 from .files import copy_new, replace_with
+from .folders import walk_folder
 from .refs import check_path
 
 URI_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\x00-\x1f\x7f]*")
@@ -92,8 +93,6 @@ def expand(uri: object, name: str | None, checksum: bool, max_objects: int | Non
         return [ReferenceEntry(check_path(entry_name), uri, hash_file(path), os.path.getsize(path))]
     if not os.path.isdir(path):
         raise PathNotFoundError(f"reference {uri!r}: no file or folder at {path!r}")
-    from .artifact import walk_folder
-
     limit = DEFAULT_MAX_OBJECTS if max_objects is None else max_objects
     files = walk_folder(Path(path))
     if len(files) > limit:

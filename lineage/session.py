@@ -22,7 +22,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import tracking
+from . import active, tracking
 from .errors import ConflictError, InvalidArgumentError, NotFoundError
 from .storage import runs
 from .storage.db import DB_NAME
@@ -164,3 +164,18 @@ def _config_dict(config: Any, include: list[str] | None, exclude: list[str] | No
     if exclude:
         out = {k: v for k, v in out.items() if k not in exclude}
     return out
+
+
+def save_artifact(artifact: Any, project: str | None, store_dir: Any) -> Any:
+    """``Artifact.save()``: log with the active run, else through a new run of type ``auto``."""
+    if tracking._active is not None:
+        return tracking._active.log_artifact(artifact)
+    with init(project=project, job_type="auto", dir=store_dir, reinit="create_new") as run:
+        return run.log_artifact(artifact)
+
+
+def _active_run_id() -> str | None:
+    return tracking._active.id if tracking._active is not None else None
+
+
+active.provide(tracking.current_store, _active_run_id, save_artifact)

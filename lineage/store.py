@@ -11,6 +11,7 @@ import contextlib
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from .blobs import BlobInfo, BlobStore
@@ -298,23 +299,26 @@ class Store:
 
         return export(self, dir)
 
-    # -- maintenance (lineage/maintenance.py) --------------------------------------------
+    # -- maintenance (lineage/gc.py, lineage/fsck.py) ------------------------------------
     def gc(self, dry_run: bool = False):
         """Free blobs no live version or run file uses; returns the plan (executed unless dry_run).
 
         First deletes the versions whose ttl ran out (W&B's ``artifact.ttl``), unless dry_run.
         """
-        from .maintenance import gc
+        from .gc import gc
 
         if not dry_run:
             versions.expire_versions(self.db)
         return gc(self, dry_run=dry_run)
 
-    def fsck(self, quick: bool = False):
-        """Check the database and every referenced blob; returns a report of what is wrong."""
-        from .maintenance import fsck
+    def fsck(self, quick: bool = False, progress: Callable[[int, int], None] | None = None):
+        """Check the database and every referenced blob; returns a report of what is wrong.
 
-        return fsck(self, quick=quick)
+        ``progress(done, total)`` is called with the bytes of blobs checked so far and in all.
+        """
+        from .fsck import fsck
+
+        return fsck(self, quick=quick, progress=progress)
 
 
 def _stat_source(src: str) -> os.stat_result:

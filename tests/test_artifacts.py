@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lineage
-from lineage.artifact import manifest_digest
+from lineage.entries import manifest_digest
 from lineage.store import RACY_NS
 
 from .strategies import file_sets

@@ -15,7 +15,8 @@ import pytest
 
 import lineage
 from lineage.blobs import hash_file
-from lineage.maintenance import fsck, gc
+from lineage.fsck import fsck
+from lineage.gc import gc
 from lineage.storage.db import connect_read_only
 
 HELPERS = Path(__file__).parent / "helpers"

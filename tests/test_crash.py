@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 import lineage
-from lineage.maintenance import fsck, gc
+from lineage.fsck import fsck
+from lineage.gc import gc
 from tests.helpers import crash_child
 
 ALLOWED_AFTER_A_CRASH = {"temp_file", "unreferenced_blob", "crashed_run"}

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 import lineage
-from lineage.maintenance import FsckReport, GcPlan, fsck, gc
+from lineage.fsck import FsckReport, fsck
+from lineage.gc import GcPlan, gc
 from lineage.storage import versions as versions_module
 
 HELPERS = Path(__file__).parent / "helpers"

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lineage
-from lineage.artifact import manifest_digest
+from lineage.entries import manifest_digest
 from lineage.references import ReferenceEntry
 
 from .strategies import paths as artifact_paths

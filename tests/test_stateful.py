@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 import lineage
-from lineage.maintenance import fsck
+from lineage.fsck import fsck
 
 TYPES = {"a": "dataset", "b": "model"}
 # File sets whose blobs overlap: the same bytes in several versions, artifacts and paths,

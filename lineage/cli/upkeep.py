@@ -47,12 +47,10 @@ def fsck(handle: StoreHandle, quick: bool, as_json: bool) -> None:
     \b
     Example:  lineage fsck --quick
     """
-    from ..maintenance import fsck as check
-
     store = handle.store
     total = store.blob_bytes()
     with Progress("checking blobs", total) as bar:
-        report = check(store, quick=quick, progress=bar.reached)
+        report = store.fsck(quick=quick, progress=bar.reached)
     if as_json:
         problems = [{**asdict(p), "severity": p.severity} for p in report.problems]
         echo_json({**asdict(report), "problems": problems, "ok": report.ok, "clean": report.clean})

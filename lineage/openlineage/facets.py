@@ -12,7 +12,7 @@ from pathlib import Path
 import attr
 from openlineage.client.generated.base import DatasetFacet, RunFacet
 
-from .. import __version__
+from ..about import __version__
 
 # Where lineage lives; the producer URI and our schema ids hang off it. OpenLineage only
 # needs them to be stable URIs: consumers store them, nothing fetches them.

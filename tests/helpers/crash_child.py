@@ -17,7 +17,7 @@ import random
 import sys
 
 import lineage
-from lineage.maintenance import gc
+from lineage.gc import gc
 
 
 def main(store: str, seed: int, report: str, scratch: str) -> None:
