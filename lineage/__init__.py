@@ -28,11 +28,11 @@ from .errors import (
     StoreFullError,
     VerifyError,
 )
+from .facade import Store
 from .logged import LoggedArtifact
 from .media import Image
 from .session import init
 from .storage.records import ArtifactFile, ArtifactInfo, RunInfo
-from .store import Store
 from .table import Table
 from .tracking import Run, _NoRun, active_run
 

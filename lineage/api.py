@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InvalidArgumentError, NotFoundError
+from .facade import Store
 from .logged import LoggedArtifact
 from .refs import parse_ref
 from .storage import versions
 from .storage.records import RunInfo, history_rows, run_file_rows, run_version_ids
-from .store import Store
 
 _FIELDS = {"state": "state", "jobType": "job_type", "job_type": "job_type", "group": "group", "tags": "tags",
            "display_name": "name", "name": "id", "id": "id", "project": "project", "notes": "notes",

@@ -34,7 +34,7 @@ from .values import clean_object
 
 if TYPE_CHECKING:
     from .logged import LoggedArtifact
-    from .store import Store
+    from .store import StoreHandle as Store
 
 
 class Artifact:

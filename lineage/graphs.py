@@ -17,7 +17,7 @@ from .storage.records import run_infos, runs_by_ids
 if TYPE_CHECKING:
     import networkx
 
-    from .store import Store
+    from .store import StoreHandle as Store
 
 
 def node_key(kind: str, id: object) -> str:

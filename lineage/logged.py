@@ -27,7 +27,7 @@ from .storage.records import ArtifactFile, RunInfo, run_by_id, runs_consuming
 from .storage.versions import VersionRow, find_by_digest, reference_rows, version_row
 
 if TYPE_CHECKING:
-    from .store import Store
+    from .store import StoreHandle as Store
 
 _LINK_FAILURES = (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EACCES)
 

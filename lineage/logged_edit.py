@@ -23,7 +23,7 @@ from .values import clean_object, dump_object
 
 if TYPE_CHECKING:
     from .artifact import Artifact
-    from .store import Store
+    from .store import StoreHandle as Store
 
 _UNSET = object()
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import duckdb
     import pyarrow
 
-    from .store import Store
+    from .store import StoreHandle as Store
 
 __all__ = [
     "Subgraph",

@@ -15,7 +15,7 @@ from .storage import registry, runs, versions
 from .values import clean_object, dump_object
 
 if TYPE_CHECKING:
-    from .store import Store
+    from .facade import Store
 
 
 class RunArtifacts:

@@ -1,4 +1,4 @@
-"""``Store``: one store folder (``lineage.db`` + ``blobs/``) and its user-facing API.
+"""``StoreHandle``: one store folder (``lineage.db`` + ``blobs/``): the layer under the user API.
 
 Where a store is: an explicit folder; else ``$LINEAGE_DIR``; else the nearest
 ``.lineage/`` in the working directory or a parent; else ``./.lineage/``, created on
@@ -11,20 +11,18 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from .blobs import BlobInfo, BlobStore
 from .errors import InvalidArgumentError, LineageError, NotFoundError, StoreBusyError
-from .logged import LoggedArtifact
 from .openlineage import live
 from .processes import hostname, is_alive
-from .refs import parse_ref, parse_run_ref
+from .refs import parse_run_ref
 from .staging import LEGACY_LOCK, LOCK_NAME, StagingLock
 from .storage import backlog, runs, upkeep, versions
 from .storage import blobs as blob_rows
 from .storage.db import DB_NAME, Database
-from .storage.records import ArtifactInfo, RunInfo, StoreStatus, runs_matching, runs_named
+from .storage.records import RunInfo, StoreStatus, runs_matching, runs_named
 
 STORE_FOLDER = ".lineage"
 ENV_VAR = "LINEAGE_DIR"
@@ -47,11 +45,12 @@ def locate(dir: str | os.PathLike | None = None) -> Path:
     return here / STORE_FOLDER
 
 
-class Store:
-    """A lineage store: query it, edit aliases, delete versions.
+class StoreHandle:
+    """The lower handle of a store: its folder, database, blob store, staging lock and runs.
 
-    >>> store = Store("path/to/store")              # doctest: +SKIP
-    >>> store.artifact("trained-model:latest").files()  # doctest: +SKIP
+    ``lineage.facade.Store`` (exported as ``lineage.Store``) adds the user API above it:
+    versions, aliases, queries and maintenance.
+
     """
 
     def __init__(self, dir: str | os.PathLike | None = None):
@@ -89,7 +88,7 @@ class Store:
         """The store's database (an existing store; see :meth:`create`)."""
         return self._db or self._open(create=False)
 
-    def create(self) -> Store:
+    def create(self) -> StoreHandle:
         """Create the store folder and database if missing (what the first write does)."""
         self._open(create=True)
         return self
@@ -215,21 +214,6 @@ class Store:
             backlog.count(db),
         )
 
-    # -- artifacts ---------------------------------------------------------------------
-    def artifact(self, ref: str) -> LoggedArtifact:
-        """The version a ref names: ``[project/]name[:alias|:vN]``, bare name = latest."""
-        return LoggedArtifact(self, versions.resolve(self.db, parse_ref(ref)))
-
-    def versions(self, name: str, project: str | None = None) -> list[LoggedArtifact]:
-        """Every version of an artifact (deleted ones too), v0 first."""
-        ref = parse_ref(name, project)
-        artifact_id, _, _ = versions.find_artifact(self.db, ref.name, ref.project)
-        return [LoggedArtifact(self, row) for row in versions.artifact_versions(self.db, artifact_id)]
-
-    def artifacts(self, type: str | None = None, project: str | None = None) -> list[ArtifactInfo]:
-        """Every artifact, optionally of one type or project."""
-        return [ArtifactInfo(*r) for r in versions.artifact_rows(self.db, type, project)]
-
     def runs(self, job_type: str | None = None, project: str | None = None, state: str | None = None) -> list[RunInfo]:
         """Every run, oldest first, optionally filtered."""
         return runs_matching(self.db, job_type, project, state)
@@ -244,81 +228,6 @@ class Store:
             ids = ", ".join(r.id for r in found)
             raise InvalidArgumentError(f"several runs are named {key!r} (ids {ids}): use run:<id>")
         return found[0]
-
-    def alias(self, ref: str, alias: str) -> LoggedArtifact:
-        """Point ``alias`` at the version ``ref`` names, moving it from any other version."""
-        return LoggedArtifact(self, versions.set_alias(self.db, parse_ref(ref), alias))
-
-    def unalias(self, ref: str, alias: str) -> LoggedArtifact:
-        """Remove ``alias`` from the version ``ref`` names."""
-        return LoggedArtifact(self, versions.remove_alias(self.db, parse_ref(ref), alias))
-
-    def delete(self, ref: str, delete_aliases: bool = False) -> LoggedArtifact:
-        """Delete a version: its files leave use, it stays in the lineage graph.
-
-        A version holding aliases other than ``latest`` is refused unless
-        ``delete_aliases=True``; ``latest`` moves to the newest live version.
-        """
-        row = versions.delete_version(self.db, parse_ref(ref), delete_aliases=delete_aliases)
-        return LoggedArtifact(self, versions.version_row(self.db, row.id))
-
-    # -- queries (lineage/query.py) ------------------------------------------------------
-    def ancestry(self, ref: str, depth: int | None = None):
-        """Everything ``ref`` (an artifact ref or ``run:<name or id>``) came from."""
-        from .query import ancestry
-
-        return ancestry(self, ref, depth)
-
-    def impact(self, ref: str, depth: int | None = None):
-        """Everything that depends on ``ref``."""
-        from .query import impact
-
-        return impact(self, ref, depth)
-
-    def graph(self, explode: bool = False):
-        """The whole store as a ``networkx.DiGraph``: type view, or one node per version and run."""
-        from .query import graph
-
-        return graph(self, explode)
-
-    def sql(self, query: str, params: tuple | dict = ()):
-        """Run SQL on a read-only connection; returns a ``pyarrow.Table``."""
-        from .query import sql
-
-        return sql(self, query, params)
-
-    def duckdb(self):
-        """A DuckDB connection with this store attached read-only (as schema ``lineage``)."""
-        from .query import duckdb_connection
-
-        return duckdb_connection(self)
-
-    def export(self, dir: str | os.PathLike) -> list[Path]:
-        """Write every table and view as Parquet under ``dir``; returns the files."""
-        from .query import export
-
-        return export(self, dir)
-
-    # -- maintenance (lineage/gc.py, lineage/fsck.py) ------------------------------------
-    def gc(self, dry_run: bool = False):
-        """Free blobs no live version or run file uses; returns the plan (executed unless dry_run).
-
-        First deletes the versions whose ttl ran out (W&B's ``artifact.ttl``), unless dry_run.
-        """
-        from .gc import gc
-
-        if not dry_run:
-            versions.expire_versions(self.db)
-        return gc(self, dry_run=dry_run)
-
-    def fsck(self, quick: bool = False, progress: Callable[[int, int], None] | None = None):
-        """Check the database and every referenced blob; returns a report of what is wrong.
-
-        ``progress(done, total)`` is called with the bytes of blobs checked so far and in all.
-        """
-        from .fsck import fsck
-
-        return fsck(self, quick=quick, progress=progress)
 
 
 def _stat_source(src: str) -> os.stat_result:

@@ -20,6 +20,7 @@ from typing import Any
 from .compat import RunCompat
 from .config import Config
 from .errors import ConflictError, InvalidArgumentError, LineageError
+from .facade import Store
 from .media import Image
 from .names import run_name
 from .openlineage import live
@@ -29,7 +30,7 @@ from .run_artifacts import RunArtifacts
 from .storage import runs
 from .storage.db import now
 from .storage.records import resume_run
-from .store import Store, locate
+from .store import locate
 from .summary import Summary
 from .table import Table, image_cell, image_path, is_dataframe
 from .values import check_keys, clean_object, dump_object, encode_metric

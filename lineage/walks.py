@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import networkx
     import pyarrow
 
-    from .store import Store
+    from .store import StoreHandle as Store
 
 __all__ = ["WALKS", "Subgraph", "ancestry", "impact"]
 

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
+    from ..facade import Store
     from ..logged import LoggedArtifact
-    from ..store import Store
 
 
 class StoreHandle:
@@ -34,7 +34,7 @@ class StoreHandle:
     @property
     def store(self) -> Store:
         if self._store is None:
-            from ..store import Store
+            from ..facade import Store
 
             self._store = Store(self.dir)
             self._store.db  # noqa: B018 - opens it now, so "no store here" is reported first

@@ -32,8 +32,8 @@ def init(handle: StoreHandle, as_json: bool) -> None:
     \b
     Example:  lineage --store ./.lineage init
     """
+    from ..facade import Store
     from ..storage.db import DB_NAME
-    from ..store import Store
 
     store = Store(handle.dir)
     existed = (store.dir / DB_NAME).exists()

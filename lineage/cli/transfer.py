@@ -30,8 +30,8 @@ def import_(handle: StoreHandle, file: str, fmt: str, as_json: bool) -> None:
     \\b
     Example:  lineage import --format openlineage dbt-events.ndjson
     """
+    from ..facade import Store
     from ..openlineage import import_events
-    from ..store import Store
 
     counts = import_events(Store(handle.dir), file)
     if as_json:

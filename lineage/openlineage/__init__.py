@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..store import Store
+    from ..store import StoreHandle as Store
 
 
 def export(store: Store, out: str | os.PathLike, since: str | None = None) -> int:

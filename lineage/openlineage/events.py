@@ -41,7 +41,7 @@ from ..storage.records import RunInfo, run_by_id, run_infos, runs_since
 from .facets import PRODUCER, RUN_FACET, VERSION_FACET, LineageRunFacet, LineageVersionDatasetFacet
 
 if TYPE_CHECKING:
-    from ..store import Store
+    from ..store import StoreHandle as Store
 
 DATASET_SCHEME = "lineage://"
 DEFAULT_JOB = "run"

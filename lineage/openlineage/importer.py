@@ -40,7 +40,7 @@ from .events import DEFAULT_JOB, normalize_since
 from .facets import RUN_FACET, VERSION_FACET
 
 if TYPE_CHECKING:
-    from ..store import Store
+    from ..store import StoreHandle as Store
 
 STATES = {"COMPLETE": "finished", "FAIL": "failed", "ABORT": "crashed"}
 _INVALID = re.compile(r"[^A-Za-z0-9_.\-]+")

@@ -30,7 +30,7 @@ from ..errors import LineageError, StoreBusyError
 from ..storage import backlog
 
 if TYPE_CHECKING:
-    from ..store import Store
+    from ..store import StoreHandle as Store
 
 LIVE_TIMEOUT_S = 0.5
 DOWN_PAUSE_S = 60.0
