@@ -32,6 +32,8 @@ test: setup sqlite3-shell
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy lineage
 
 bench: setup
 	$(PY) bench/ingest.py

@@ -29,12 +29,17 @@ from .errors import (
     VerifyError,
 )
 from .facade import Store
+from .fsck import FsckReport, Problem
+from .gc import GcItem, GcPlan
 from .logged import LoggedArtifact
 from .media import Image
+from .references import ReferenceEntry
 from .session import init
-from .storage.records import ArtifactFile, ArtifactInfo, RunInfo
+from .storage.records import ArtifactFile, ArtifactInfo, RunInfo, StoreContents, StoreStatus
+from .storage.registry import Link
 from .table import Table
 from .tracking import Run, _NoRun, active_run
+from .walks import Subgraph
 
 # Rebound by init() and finish() to the active run's objects, as in W&B.
 run: Run | None = None
@@ -101,6 +106,15 @@ def finish(exit_code: int | None = None) -> None:
 
 __all__ = [
     "Api",
+    "FsckReport",
+    "GcItem",
+    "GcPlan",
+    "Link",
+    "Problem",
+    "ReferenceEntry",
+    "StoreContents",
+    "StoreStatus",
+    "Subgraph",
     "Artifact",
     "ArtifactFile",
     "ArtifactInfo",

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from .logged import LoggedArtifact
 from .refs import parse_ref
-from .storage import versions
-from .storage.records import ArtifactInfo
+from .storage import listing, registry, versions
+from .storage.records import ArtifactInfo, StoreContents
+from .storage.registry import Link
 from .store import StoreHandle
 
 
@@ -25,9 +26,26 @@ class Store(StoreHandle):
     """
 
     # -- artifacts ---------------------------------------------------------------------
-    def artifact(self, ref: str) -> LoggedArtifact:
-        """The version a ref names: ``[project/]name[:alias|:vN]``, bare name = latest."""
-        return LoggedArtifact(self, versions.resolve(self.db, parse_ref(ref)))
+    def artifact(self, ref: str, allow_deleted: bool = False) -> LoggedArtifact:
+        """The version a ref names: ``[project/]name[:alias|:vN]``, bare name = latest.
+
+        A deleted version is refused unless ``allow_deleted`` (for looking at it: show, files, verify).
+        """
+        return LoggedArtifact(self, versions.resolve(self.db, parse_ref(ref), allow_deleted=allow_deleted))
+
+    def links(self, collection: str | None = None) -> list[Link]:
+        """The model registry's links (of one ``[registry/]collection`` if given), by registry, collection, number."""
+        where = registry.parse_target(collection) if collection else (None, None)
+        return registry.links(self.db, *where)
+
+    def contents(self) -> StoreContents:
+        """Every artifact, stored file, history row and run file, in one read each (what the report draws)."""
+        return StoreContents(
+            tuple(listing.artifact_rows(self.db)),
+            tuple(listing.file_rows(self.db)),
+            tuple(listing.history_rows(self.db)),
+            tuple(listing.run_file_rows(self.db)),
+        )
 
     def versions(self, name: str, project: str | None = None) -> list[LoggedArtifact]:
         """Every version of an artifact (deleted ones too), v0 first."""

@@ -83,6 +83,10 @@ class StoreHandle:
                 self.mark_crashed_runs()
             return self._db
 
+    def exists(self) -> bool:
+        """True if the store's database exists (a store was created here)."""
+        return (self.dir / DB_NAME).exists()
+
     @property
     def db(self) -> Database:
         """The store's database (an existing store; see :meth:`create`)."""

@@ -33,10 +33,9 @@ def init(handle: StoreHandle, as_json: bool) -> None:
     Example:  lineage --store ./.lineage init
     """
     from ..facade import Store
-    from ..storage.db import DB_NAME
 
     store = Store(handle.dir)
-    existed = (store.dir / DB_NAME).exists()
+    existed = store.exists()
     store.create()
     if as_json:
         echo_json({"store": store.dir, "created": not existed})
@@ -200,12 +199,8 @@ def _run_details(store, key: str) -> dict[str, Any]:
 
 
 def _version_details(store, ref: str) -> dict[str, Any]:
-    from ..logged import LoggedArtifact
-    from ..refs import parse_ref
-    from ..storage import versions as versions_mod
-
     # show is for looking, so a deleted version is shown (marked) instead of refused.
-    art = LoggedArtifact(store, versions_mod.resolve(store.db, parse_ref(ref), allow_deleted=True))
+    art = store.artifact(ref, allow_deleted=True)
     logged_by = art.logged_by()
     return {
         "kind": "version",
@@ -267,11 +262,7 @@ def files(handle: StoreHandle, ref: str, as_json: bool) -> None:
     \b
     Example:  lineage files mnist-raw:v0
     """
-    from ..logged import LoggedArtifact
-    from ..refs import parse_ref
-    from ..storage import versions as versions_mod
-
-    art = LoggedArtifact(handle.store, versions_mod.resolve(handle.store.db, parse_ref(ref), allow_deleted=True))
+    art = handle.store.artifact(ref, allow_deleted=True)
     found = art.files()
     if as_json:
         echo_json(found)

@@ -54,12 +54,8 @@ def verify(handle: StoreHandle, ref: str, dir: str | None, as_json: bool) -> Non
     \b
     Example:  lineage verify mnist-raw:v0 data/raw
     """
-    from ..logged import LoggedArtifact
-    from ..refs import parse_ref
-    from ..storage.versions import resolve
-
     # A deleted version can still be checked against a folder made before it was deleted.
-    art = LoggedArtifact(handle.store, resolve(handle.store.db, parse_ref(ref), allow_deleted=True))
+    art = handle.store.artifact(ref, allow_deleted=True)
     folder = dir if dir is not None else str(art.default_root())
     with Progress(f"verifying {art.name}", art.size) as bar:
         art.verify(folder, progress=bar.update)

@@ -22,10 +22,7 @@ def registry(handle: StoreHandle, collection: str | None, as_json: bool) -> None
     \b
     Example:  lineage registry model-registry/mnist-model
     """
-    from ..storage.registry import links, parse_target
-
-    where = parse_target(collection) if collection else (None, None)
-    found = links(handle.store.db, *where)
+    found = handle.store.links(collection)
     if as_json:
         echo_json([{**asdict(link), "ref": link.ref} for link in found])
         return

@@ -83,12 +83,11 @@ class ReportData:
 
 def load(store) -> ReportData:
     """Read a store's runs, versions, edges, files, history and run files."""
-    from ..storage import listing
-
+    contents = store.contents()
     graph, types = store.graph(explode=True), store.graph(explode=False)
     artifacts = {
         (project, name): ArtifactEntry(id, project, name, type_, created)
-        for id, project, name, type_, created in listing.artifact_rows(store.db)
+        for id, project, name, type_, created in contents.artifacts
     }
     for key, a in graph.nodes(data=True):
         if a["kind"] == "version":
@@ -96,18 +95,16 @@ def load(store) -> ReportData:
     for entry in artifacts.values():
         entry.versions.sort(key=lambda k: int(graph.nodes[k]["version"][1:]))
     files: dict[int, list] = defaultdict(list)
-    for version_id, path, size, sha256 in listing.file_rows(store.db):
+    for version_id, path, size, sha256 in contents.files:
         files[version_id].append((path, size, sha256))
     history: dict[str, list] = defaultdict(list)
-    for run_id, step, key, value, data in listing.history_rows(store.db):
+    for run_id, step, key, value, data in contents.history:
         history[run_id].append((step, key, value, data))
     run_files: dict[str, list] = defaultdict(list)
-    for run_id, path, size, sha256 in listing.run_file_rows(store.db):
+    for run_id, path, size, sha256 in contents.run_files:
         run_files[run_id].append((path, size, sha256))
-    from ..storage.registry import links as registry_links
-
     links: dict[int, list[str]] = defaultdict(list)
-    for link in registry_links(store.db):
+    for link in store.links():
         links[link.version_id].append(link.ref + (f" ({', '.join(link.aliases)})" if link.aliases else ""))
     return ReportData(str(store.dir), graph, types, list(artifacts.values()), files, history, run_files, dict(links))
 

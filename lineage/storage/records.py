@@ -62,6 +62,22 @@ class StoreStatus:
 
 
 @dataclass(frozen=True)
+class StoreContents:
+    """What ``store.contents()`` reads: rows of every artifact, file, history entry and run file.
+
+    ``artifacts``: (id, project, name, type, created_at) by type, name, project;
+    ``files``: (version_id, path, size, sha256); ``history``: (run_id, step, key, value,
+    data) with metric values as stored (``values.decode_metric`` reads them);
+    ``run_files``: (run_id, path, size, sha256).
+    """
+
+    artifacts: tuple[tuple[int, str, str, str, str], ...]
+    files: tuple[tuple[int, str, int, str], ...]
+    history: tuple[tuple[str, int, str, float | None, str | None], ...]
+    run_files: tuple[tuple[str, str, int, str], ...]
+
+
+@dataclass(frozen=True)
 class RunInfo:
     """A run as recorded in the store (``logged_by()``, ``used_by()``, ``store.runs()``)."""
 
