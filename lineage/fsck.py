@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from .blobs import hash_file
 from .entries import manifest_digest
 from .errors import LineageError
-from .gc import DIGEST_RE, format_bytes, stray_temps
+from .formats import format_bytes
+from .gc import DIGEST_RE, stray_temps
 from .references import ReferenceEntry
 from .storage import upkeep
 

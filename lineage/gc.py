@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .blobs import DIGEST_RE, TEMP_MARK
+from .formats import format_bytes
 from .processes import is_alive
 from .storage import upkeep
 
@@ -134,15 +135,6 @@ def stray_temps(paths: Iterable[Path]) -> list[Path]:
         if match is None or not is_alive(int(match.group(1)), None):
             out.append(path)
     return sorted(out)
-
-
-def format_bytes(n: int) -> str:
-    """``1536`` -> ``1.5 kB`` (powers of 1000, as disks are sold)."""
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if n < 1000 or unit == "TB":
-            return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    raise AssertionError("unreachable")
 
 
 def _count(n: int, what: str) -> str:

@@ -21,6 +21,7 @@ from .compat import RunCompat
 from .config import Config
 from .errors import ConflictError, InvalidArgumentError, LineageError
 from .facade import Store
+from .formats import run_label
 from .media import Image
 from .names import run_name
 from .openlineage import live
@@ -160,7 +161,7 @@ class Run(RunArtifacts, RunCompat):
 
     @property
     def label(self) -> str:
-        return f"{self.job_type or 'run'}:{self.name}"
+        return run_label(self.job_type, self.name)
 
     # -- writing -----------------------------------------------------------------------
     def _check_running(self) -> None:

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..formats import format_size, format_time
+
 if TYPE_CHECKING:
     from ..facade import Store
     from ..logged import LoggedArtifact
@@ -102,16 +104,8 @@ def echo_json(value: Any) -> None:
     click.echo(json.dumps(_plain(value), indent=2, ensure_ascii=False, allow_nan=False))
 
 
-def human_size(size: int | None) -> str:
-    """``1536`` -> ``1.5 kB``, as ``lineage gc`` counts (powers of 1000, as disks are sold)."""
-    from ..gc import format_bytes
-
-    return "" if size is None else format_bytes(size)
-
-
-def short_time(stamp: str | None) -> str:
-    """``2026-11-23T10:00:00.123456Z`` -> ``2026-11-23 10:00:00`` for tables."""
-    return stamp[:19].replace("T", " ") if stamp else ""
+human_size = format_size  # the CLI's names for the one size and time rule (lineage/formats.py)
+short_time = format_time
 
 
 def print_table(columns: list[str], rows: list[list[Any]], empty: str = "(none)") -> None:

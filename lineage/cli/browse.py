@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from ..formats import run_label
 from ..refs import parse_run_ref
 from .app import (
     StoreHandle,
@@ -81,7 +82,7 @@ def status(handle: StoreHandle, as_json: bool) -> None:
             ("artifacts", artifacts),
             ("versions", f"{versions} ({deleted} deleted)" if deleted else versions),
             ("blobs", f"{blobs} ({human_size(blob_bytes)})"),
-            ("running", ", ".join(f"{r['job_type'] or 'run'}:{r['name']} ({r['id']})" for r in running) or "none"),
+            ("running", ", ".join(f"{run_label(r['job_type'], r['name'])} ({r['id']})" for r in running) or "none"),
             *([("openlineage", f"{kept} event(s) kept: lineage export --format openlineage --send")] if kept else []),
         ]
     )

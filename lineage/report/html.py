@@ -12,6 +12,7 @@ import math
 from html import escape
 from typing import Any
 
+from ..formats import format_size, format_time
 from .model import slug
 
 GENERATOR = "lineage report"
@@ -39,11 +40,8 @@ def anchor(kind: str, label: object) -> str:
     return f"{kind}-{slug(label)}"
 
 
-def fmt_time(ts: str | None) -> str:
-    """``2026-11-23T10:00:00.123456Z`` -> ``2026-11-23 10:00:00``."""
-    if not ts:
-        return ""
-    return ts.replace("T", " ")[:19]
+fmt_time = format_time  # the report's names for the one size and time rule (lineage/formats.py)
+fmt_size = format_size
 
 
 def fmt_duration(start: str | None, end: str | None) -> str:
@@ -57,17 +55,6 @@ def fmt_duration(start: str | None, end: str | None) -> str:
     minutes, seconds = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {seconds:02d}s"
-
-
-def fmt_size(n: int | None) -> str:
-    if n is None:
-        return ""
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{int(size)} B" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
 
 
 def fmt_value(value: Any) -> str:

@@ -6,6 +6,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable
 
+from ..formats import job_label
 from . import charts
 from .html import (
     anchor,
@@ -59,7 +60,7 @@ def index_page(data: ReportData) -> str:
     runs_by_job: dict[str, list[str]] = defaultdict(list)
     for key in runs:
         # a run without a job type is labelled "run" in the graphs (run_labels); grouped the same here
-        runs_by_job[g.nodes[key]["job_type"] or "run"].append(key)
+        runs_by_job[job_label(g.nodes[key]["job_type"])].append(key)
     parts = [
         "<h1>Runs and artifacts</h1>",
         f'<p class="meta">store <code>{e(data.store_dir)}</code> · {len(runs)} runs · '
@@ -156,7 +157,7 @@ def run_page(
     a = data.graph.nodes[key]
     history = data.history.get(a["id"], [])
     parts = [
-        f'<h1><span class="kind">{e(a["job_type"] or "run")}</span> {e(a["name"])} {state_badge(a["state"])}</h1>',
+        f'<h1><span class="kind">{e(job_label(a["job_type"]))}</span> {e(a["name"])} {state_badge(a["state"])}</h1>',
         f'<p class="meta">id <code>{e(a["id"])}</code> · project {e(a["project"])} · started '
         f"{e(fmt_time(a['started_at']))}"
         + (

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConflictError, NotFoundError
+from ..formats import run_label
 from ..processes import identity, is_alive
 from ..values import decode_metric
 from .db import chunks, marks
@@ -98,7 +99,7 @@ class RunInfo:
     @property
     def label(self) -> str:
         """The run's label in the exploded graph: ``load-data:sunny-smoke-1``."""
-        return f"{self.job_type or 'run'}:{self.name}"
+        return run_label(self.job_type, self.name)
 
 
 def run_infos(db, where: str = "", params: tuple = ()) -> list[RunInfo]:
