@@ -10,8 +10,8 @@ import click
 
 from ..errors import InvalidArgumentError
 from ..graphs import node_marks
+from ..render import FORMATS, GraphView, from_networkx, from_subgraph, render
 from .app import StoreHandle, cli, echo_json, json_option, pass_store, print_table
-from .graphs import FORMATS, GraphView, from_networkx, from_subgraph, render
 
 format_option = click.option(
     "--format",

@@ -1,4 +1,4 @@
-"""Graphs as text for people and as dot, mermaid, JSON and GraphML for programs.
+"""The one graph renderer: text for people; dot, mermaid, JSON and GraphML for programs.
 
 Every format renders one small model, :class:`GraphView` (node keys with attribute
 dicts, and edges), built from a query ``Subgraph`` or a ``networkx.DiGraph``; so the
@@ -11,6 +11,8 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from .graphs import node_key
 
 FORMATS = ("text", "dot", "mermaid", "json", "graphml")
 
@@ -26,11 +28,6 @@ class GraphView:
 
     def label(self, key: str) -> str:
         return str(self.nodes.get(key, {}).get("label", key))
-
-
-def node_key(kind: str, id: Any) -> str:
-    """The graph contract's node key: ``run:<id>`` or ``version:<id>``."""
-    return f"{kind}:{id}"
 
 
 def _edge_triple(edge: Any) -> tuple[str, str, dict[str, Any]]:
