@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any
+
 
 def format_bytes(n: int | float) -> str:
     """``1536`` -> ``1.5 kB`` (powers of 1000, as disks are sold)."""
@@ -30,3 +35,25 @@ def job_label(job_type: str | None) -> str:
 def run_label(job_type: str | None, name: str) -> str:
     """A run's label in the exploded graph: ``load-data:sunny-smoke-1`` (``run:<name>`` without a job type)."""
     return f"{job_label(job_type)}:{name}"
+
+
+def plain_json(value: Any) -> Any:
+    """A value json.dumps can write as strict JSON (no NaN tokens, no bytes)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        # NaN becomes null as in W&B's metadata; infinities keep their sign as text.
+        return None if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {str(k): plain_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [plain_json(v) for v in value]
+    if is_dataclass(value) and not isinstance(value, type):
+        return plain_json(asdict(value))
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .formats import plain_json
 from .graphs import node_key
 
 FORMATS = ("text", "dot", "mermaid", "json", "graphml")
@@ -218,8 +219,6 @@ def to_mermaid(view: GraphView) -> str:
 # -- json and graphml ---------------------------------------------------------------------
 def to_json(view: GraphView) -> str:
     """networkx's node-link form: ``node_link_graph(data, edges="edges")`` reads it back."""
-    from .app import _plain
-
     data = {
         "directed": True,
         "multigraph": False,
@@ -228,7 +227,7 @@ def to_json(view: GraphView) -> str:
         "nodes": [{**attrs, "id": key} for key, attrs in view.nodes.items()],
         "edges": [{"source": s, "target": t, **attrs} for s, t, attrs in view.edges],
     }
-    return json.dumps(_plain(data), indent=2, ensure_ascii=False, allow_nan=False)
+    return json.dumps(plain_json(data), indent=2, ensure_ascii=False, allow_nan=False)
 
 
 def _graphml_type(values: Iterable[Any]) -> str:
@@ -243,12 +242,10 @@ def _graphml_type(values: Iterable[Any]) -> str:
 
 
 def _graphml_value(value: Any) -> str:
-    from .app import _plain
-
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict | list | tuple):
-        return json.dumps(_plain(value), ensure_ascii=False, allow_nan=False)
+        return json.dumps(plain_json(value), ensure_ascii=False, allow_nan=False)
     return str(value)
 
 

@@ -8,15 +8,12 @@ and networkx are imported inside the verbs (and formats) that need them, so
 from __future__ import annotations
 
 import json
-import math
 import sys
-from dataclasses import asdict, is_dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..formats import format_size, format_time
+from ..formats import format_size, format_time, plain_json
 
 if TYPE_CHECKING:
     from ..facade import Store
@@ -77,26 +74,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON f
 
 
 # -- output ------------------------------------------------------------------------------
-def _plain(value: Any) -> Any:
-    """A value json.dumps can write as strict JSON (no NaN tokens, no bytes)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        # NaN becomes null as in W&B's metadata; infinities keep their sign as text.
-        return None if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_plain(v) for v in value]
-    if is_dataclass(value) and not isinstance(value, type):
-        return _plain(asdict(value))
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value).hex()
-    if isinstance(value, Path):
-        return str(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return str(value)
+_plain = plain_json  # lineage/formats.py: one rule for strict JSON, shared with the renderer
 
 
 def echo_json(value: Any) -> None:
