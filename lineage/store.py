@@ -11,6 +11,7 @@ import contextlib
 import os
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from .blobs import BlobInfo, BlobStore
@@ -120,6 +121,7 @@ class StoreHandle:
         A store read-only here is left as it is (its dead runs are marked where it is written).
         """
         db = self._db
+        assert db is not None  # called by _open, once the database is open
         if db.read_only:
             return []
         rows = runs.running_here(db, hostname())
@@ -134,7 +136,7 @@ class StoreHandle:
         if row.deleted_at is not None:
             raise NotFoundError(f"{row.project}/{row.name}:v{row.number} was deleted on {row.deleted_at}")
 
-    def ingest(self, pairs: list[tuple[str, str | Path]]) -> dict[str, BlobInfo]:
+    def ingest(self, pairs: Sequence[tuple[str, str | Path]]) -> dict[str, BlobInfo]:
         """Copy source files into blobs, re-using digests of unchanged files from file_state."""
         self._open(create=True)
         started = time.time_ns()

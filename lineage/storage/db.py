@@ -11,10 +11,11 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from ..errors import LineageError, NotFoundError, ReadOnlyStoreError, SchemaVersionError, StoreFullError
 
@@ -156,7 +157,7 @@ def writable(path: Path) -> bool:
 
 
 def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
-    options = {"timeout": BUSY_TIMEOUT_S, "isolation_level": None, "check_same_thread": False}
+    options: dict[str, Any] = {"timeout": BUSY_TIMEOUT_S, "isolation_level": None, "check_same_thread": False}
     if not read_only:
         return sqlite3.connect(path, **options)
     uri = path.resolve().as_uri()
@@ -316,12 +317,13 @@ class Database:
                     raise storage_error(self.path, exc) from None
                 raise
 
-    def read(self, sql: str, params: tuple | dict = ()) -> list[tuple]:
+    def read(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Any]:
         """Run a query and return all its rows."""
         with self.lock:
             return self.con.execute(sql, params).fetchall()
 
-    def read_one(self, sql: str, params: tuple | dict = ()) -> tuple | None:
+    def read_one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+        """Run a query and return its first row (a tuple), or None."""
         with self.lock:
             return self.con.execute(sql, params).fetchone()
 

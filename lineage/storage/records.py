@@ -102,7 +102,7 @@ class RunInfo:
         return run_label(self.job_type, self.name)
 
 
-def run_infos(db, where: str = "", params: tuple = ()) -> list[RunInfo]:
+def run_infos(db, where: str = "", params: tuple | dict = ()) -> list[RunInfo]:
     """Load runs (with their summaries) matching a WHERE clause, oldest first."""
     rows = db.read(f"SELECT {RUN_COLUMNS} FROM runs {where} ORDER BY started_at, id", params)
     if not rows:
