@@ -22,6 +22,7 @@ from .refs import parse_run_ref
 from .staging import LEGACY_LOCK, LOCK_NAME, StagingLock
 from .storage import backlog, runs, upkeep, versions
 from .storage import blobs as blob_rows
+from .storage import edges as graph_rows
 from .storage.db import DB_NAME, Database
 from .storage.records import RunInfo, StoreStatus, runs_matching, runs_named
 
@@ -223,6 +224,10 @@ class StoreHandle:
     def runs(self, job_type: str | None = None, project: str | None = None, state: str | None = None) -> list[RunInfo]:
         """Every run, oldest first, optionally filtered."""
         return runs_matching(self.db, job_type, project, state)
+
+    def run_io(self, run_id: str) -> list[tuple]:
+        """What a run consumed and produced: rows of ``queries/run_io.sql`` (direction, version_id, ref, ...)."""
+        return graph_rows.run_io_rows(self.db, run_id)
 
     def run(self, key: str) -> RunInfo:
         """A run by id or name (``run:`` prefix optional); an ambiguous name is an error."""

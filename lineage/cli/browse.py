@@ -175,11 +175,8 @@ def versions(handle: StoreHandle, name: str, as_json: bool) -> None:
 
 
 def _run_details(store, key: str) -> dict[str, Any]:
-    from ..query import read_query
-
     run = store.run(key)
-    # queries/run_io.sql, the same file users run in the sqlite3 shell: direction, version_id, ref, ...
-    io = store.db.read(read_query("run_io"), {"run": run.id})
+    io = store.run_io(run.id)
     return {
         "kind": "run",
         "id": run.id,

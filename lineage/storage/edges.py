@@ -107,3 +107,8 @@ def run_states(db: Database, run_ids: list[str]) -> list[tuple[str, str]]:
     for chunk in chunks(run_ids):
         out += db.read(f"SELECT id, state FROM runs WHERE id IN ({marks(chunk)})", tuple(chunk))
     return out
+
+
+def run_io_rows(db: Database, run_id: str) -> list[tuple]:
+    """Rows of ``queries/run_io.sql`` for a run: direction ('input' | 'output'), version_id, ref, ..."""
+    return db.read(_query("run_io"), {"run": run_id})
