@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .refs import check_tags, check_text
 from .storage import runs
@@ -85,6 +85,13 @@ class RunCompat:
     project: str
     entity: str | None
     _dir: Path | None
+
+    if TYPE_CHECKING:  # provided by tracking.Run
+        from .facade import Store
+
+        store: Store
+
+        def save(self, glob_str: Any, base_path: Any = None, policy: str = "live") -> list[str]: ...
 
     @property
     def path(self) -> str:

@@ -38,6 +38,14 @@ class VersionEdits:
     _alias_seen: list[str]
     id: int
 
+    if TYPE_CHECKING:  # provided by logged.LoggedArtifact
+
+        @property
+        def qualified_name(self) -> str: ...
+        def files(self) -> list[Any]: ...
+        def open(self, path: str) -> Any: ...
+        def download(self, root: Any = None, **kwargs: Any) -> Any: ...
+
     # -- editable fields ---------------------------------------------------------------
     @property
     def description(self) -> str | None:

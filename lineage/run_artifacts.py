@@ -25,6 +25,10 @@ class RunArtifacts:
     id: str
     project: str
 
+    if TYPE_CHECKING:  # provided by tracking.Run
+
+        def _check_running(self) -> None: ...
+
     def log_artifact(
         self,
         artifact_or_path: Artifact | str | os.PathLike,
