@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Self
 
 from .blobs import BlobInfo, BlobStore
 from .errors import InvalidArgumentError, LineageError, NotFoundError, StoreBusyError
@@ -94,7 +95,7 @@ class StoreHandle:
         """The store's database (an existing store; see :meth:`create`)."""
         return self._db or self._open(create=False)
 
-    def create(self) -> StoreHandle:
+    def create(self) -> Self:
         """Create the store folder and database if missing (what the first write does)."""
         self._open(create=True)
         return self

@@ -15,7 +15,7 @@ import string
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .compat import RunCompat
 from .config import Config
@@ -293,7 +293,7 @@ class Run(RunArtifacts, RunCompat):
     def __enter__(self) -> Run:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type, exc, tb) -> Literal[False]:
         if exc is not None:
             message = " ".join(f"{exc_type.__name__}: {exc}".split())
             self.finish(error=message)
@@ -312,6 +312,8 @@ def active_run() -> Run:
 class _NoRun:
     """What ``lineage.config`` and ``lineage.summary`` are while no run is active."""
 
+    _what: str
+
     def __init__(self, what: str):
         object.__setattr__(self, "_what", what)
 
@@ -326,7 +328,7 @@ class _NoRun:
 
 def _publish(run: Run | None) -> None:
     """Point ``lineage.run``, ``lineage.config`` and ``lineage.summary`` at the active run."""
-    package = sys.modules["lineage"]
+    package: Any = sys.modules["lineage"]
     package.run = run
     package.config = run.config if run is not None else _NoRun("config")
     package.summary = run.summary if run is not None else _NoRun("summary")

@@ -136,7 +136,7 @@ def ready_made_queries() -> dict[str, str]:
 
     out = {}
     for name in query_names():
-        words = []
+        words: list[str] = []
         for line in read_query(name).splitlines():  # the header's first paragraph
             text = line.strip().removeprefix("--").strip()
             if not line.strip().startswith("--") or (not text and words):
