@@ -95,6 +95,7 @@ def _is_matplotlib(data: Any) -> bool:
 def _to_png(data: Any, mode: str | None, normalize: bool) -> bytes:
     from PIL import Image as PILImage
 
+    image: PILImage.Image
     if isinstance(data, (str, os.PathLike)):
         try:
             image = PILImage.open(data)

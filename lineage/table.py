@@ -50,7 +50,7 @@ class Table:
         if dataframe is not None:
             columns = [str(c) for c in dataframe.columns]
             data = [list(row) for row in dataframe.itertuples(index=False, name=None)]
-        rows_given = data if data is not None else rows
+        rows_given: Any = data if data is not None else rows
         if hasattr(rows_given, "tolist") and not isinstance(rows_given, list):
             rows_given = rows_given.tolist()  # a numpy array of rows
         rows_list = [list(row) for row in rows_given] if rows_given is not None else []
@@ -70,7 +70,7 @@ class Table:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Table) and (self.columns, _plain(self.data)) == (other.columns, _plain(other.data))
 
-    __hash__ = None  # type: ignore[assignment]  (mutable, as W&B's)
+    __hash__ = None  # type: ignore[assignment]  # mutable, as W&B's
 
     @property
     def ncols(self) -> int:

@@ -311,7 +311,8 @@ def import_file(store: Store, path: Path) -> dict[str, int]:
                 if found is not None and found[1] == key.digest:
                     ids[key] = found[0]
                     continue
-            for run_id in datasets[key] or [None]:
+            producers: list[str | None] = list(datasets[key]) or [None]
+            for run_id in producers:
                 ids[key] = versions.commit_in(con, run_id, planned[key])
         versions.record_uses(con, [(p.run.id, ids[key], p.edge_time) for p in plans for key in p.inputs])
     after = versions.counts(db)

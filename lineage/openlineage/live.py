@@ -129,6 +129,7 @@ def emit(store: Store, run_id: str, end: bool) -> None:
     except Exception as exc:  # a broken configuration or client must not fail the run
         log.warning("lineage: no OpenLineage event for run %s (%s: %s)", run_id, type(exc).__name__, exc)
         return
+    assert event.eventType is not None  # every event lineage makes has a type
     kind = event.eventType.value
     try:
         found = live_transport()
@@ -166,6 +167,7 @@ def keep_ends(store: Store, run_ids: list[str]) -> None:
 
         for run_id in run_ids:
             event = event_for(store, run_id, end=True)
+            assert event.eventType is not None
             backlog.keep(store.db, run_id, event.eventType.value, to_json(event))
     except Exception as exc:
         log.warning("lineage: could not keep the OpenLineage ABORT events of crashed runs (%s)", _reason(exc))
