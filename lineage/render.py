@@ -121,14 +121,16 @@ def text_tree(view: GraphView) -> str:
     A node reached a second time (a diamond, or a cycle) is printed once more, marked, and
     not expanded again, so the output stays as small as the subgraph.
     """
+    root = view.root
+    assert root is not None  # render() draws a tree only from a root
     children: dict[str, list[str]] = {key: [] for key in view.nodes}
     for src, dst, _ in view.edges:
         parent, child = (dst, src) if view.upstream else (src, dst)
         children.setdefault(parent, []).append(child)
     for key in children:
         children[key].sort(key=view.label)
-    lines = [_node_text(view, view.root)]
-    expanded = {view.root}
+    lines = [_node_text(view, root)]
+    expanded = {root}
     # An explicit stack, not recursion: chains of warm-started models run hundreds deep.
     stack: list[tuple[str, str, bool]] = []
 
@@ -137,7 +139,7 @@ def text_tree(view: GraphView) -> str:
         for i, kid in reversed(list(enumerate(kids))):
             stack.append((kid, prefix, i == len(kids) - 1))
 
-    push(view.root, "")
+    push(root, "")
     while stack:
         key, prefix, last = stack.pop()
         branch, more = ("└── ", "    ") if last else ("├── ", "│   ")

@@ -13,7 +13,7 @@ import os
 import secrets
 import string
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -77,7 +77,7 @@ class Run(RunArtifacts, RunCompat):
         name: str | None,
         notes: str | None,
         group: str | None = None,
-        tags: list[str] | tuple[str, ...] | None = None,
+        tags: Sequence[str] | None = None,
         run_id: str | None = None,
         resume: bool = False,
         allow_val_change: bool = False,
