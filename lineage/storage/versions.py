@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from ..errors import ConflictError, InvalidArgumentError, NotFoundError
 from ..refs import LATEST, Ref, check_alias
-from .db import Database, now
+from .db import Database, chunks, marks, now
 
 STAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # how db.now() writes times
 
@@ -382,15 +382,13 @@ def run_edges(db: Database, run_ids: list[str]) -> dict[str, list[tuple[str, Ver
     Returns ``{run_id: [(kind, version, aliases), ...]}`` with kind ``consumed`` or ``produced``.
     """
     out: dict[str, list[tuple[str, VersionRow, tuple[str, ...]]]] = {run_id: [] for run_id in run_ids}
-    for start in range(0, len(run_ids), 500):
-        chunk = run_ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
+    for chunk in chunks(run_ids):
         rows = db.read(
             f"SELECT e.kind, e.run_id, {VERSION_COLUMNS}, {EDGE_ALIASES} "
             "FROM (SELECT 'consumed' AS kind, run_id, version_id, created_at FROM consumed "
             "      UNION ALL SELECT 'produced', run_id, version_id, created_at FROM produced) e "
             "JOIN versions v ON v.id = e.version_id JOIN artifacts a ON a.id = v.artifact_id "
-            f"WHERE e.run_id IN ({marks}) ORDER BY e.run_id, e.created_at, v.id, e.kind",
+            f"WHERE e.run_id IN ({marks(chunk)}) ORDER BY e.run_id, e.created_at, v.id, e.kind",
             tuple(chunk),
         )
         for kind, run_id, *version, aliases in rows:
