@@ -26,6 +26,8 @@ from .files import CHUNK, READ_NOFOLLOW, disk_errors, fsync_path, hash_file, syn
 SMALL = 1 << 20  # smaller files are read whole
 TEMP_DIR = "tmp"
 TEMP_MARK = ".tmp-"
+BATCH_BYTES = 32 << 20  # small files are read and hashed this many bytes at a time
+BATCH_FILES = 4096
 SYNC_EACH_UP_TO = 32  # above this many new files, one syncfs beats an fsync per file
 _counter = itertools.count()
 _LOOK_UP = object()
@@ -63,10 +65,16 @@ class BlobStore:
     or None; a blob whose file no longer matches is re-hashed before it is trusted.
     """
 
-    def __init__(self, root: Path, recorded: Callable[[str], tuple[int, int] | None]):
+    def __init__(
+        self,
+        root: Path,
+        recorded: Callable[[str], tuple[int, int] | None],
+        recorded_many: Callable[[set[str]], dict[str, tuple[int, int]]] | None = None,
+    ):
         self.root = root
         self._root = str(root)
         self._recorded = recorded
+        self._recorded_many = recorded_many or (lambda shas: {s: r for s in shas if (r := recorded(s)) is not None})
         self._dirs: set[str] = set()
         self._unsynced: list[str] = []
         self._fresh: dict[str, BlobInfo] = {}  # written by this process, maybe not yet recorded
@@ -245,6 +253,59 @@ class BlobStore:
                 return self.put_bytes(f.read())
         with disk_errors(self.root):
             return self._put_stream(source)
+
+    def put_files(self, sources: list[tuple[str, int]]) -> list[BlobInfo]:
+        """Copy many files (``(path, size)``) into the store; their blobs, in order.
+
+        Small files are read and hashed in batches; one look-up per batch tells which
+        digests the store already records. A digest neither recorded nor written by this
+        process is written without looking for its file first: placing it with
+        ``os.link`` finds a blob already there (and keeps it, once its bytes check out).
+        """
+        out: list[BlobInfo] = []
+        with disk_errors(self.root):
+            batch: list[tuple[str, bytes]] = []
+            held = 0
+            for src, size in sources:
+                if size > SMALL:
+                    out += self._put_batch(batch)
+                    batch, held = [], 0
+                    out.append(self._put_stream(src))
+                    continue
+                with open(src, "rb", buffering=0) as f:
+                    data = f.read()
+                batch.append((hashlib.sha256(data).hexdigest(), data))
+                held += len(data)
+                if held >= BATCH_BYTES or len(batch) >= BATCH_FILES:
+                    out += self._put_batch(batch)
+                    batch, held = [], 0
+            out += self._put_batch(batch)
+        return out
+
+    def _put_batch(self, batch: list[tuple[str, bytes]]) -> list[BlobInfo]:
+        if not batch:
+            return []
+        recorded = self._recorded_many({sha for sha, _ in batch} - self._fresh.keys())
+        out = []
+        for sha256, data in batch:
+            if sha256 in self._fresh or sha256 in recorded:
+                blob = self.existing(sha256, recorded.get(sha256))
+                if blob is not None:
+                    out.append(blob)
+                    continue
+            out.append(self._write_new(sha256, data))
+        return out
+
+    def _write_new(self, sha256: str, data: bytes | memoryview) -> BlobInfo:
+        self._where(sha256)  # refuses a forged digest before it becomes a path
+        tmp = self._temp_path(self._ensure_dir(sha256[:2]), sha256[2:])
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+        try:
+            write_all(fd, memoryview(data))
+            st = os.fstat(fd)
+        finally:
+            os.close(fd)
+        return self._place(tmp, sha256, st)
 
     def _put_stream(self, source: str | os.PathLike) -> BlobInfo:
         # Hash one buffer while a worker thread writes the other: hashlib and os.write

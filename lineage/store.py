@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from . import versions
-from .blobs import BlobInfo, BlobStore
+from .blobs import DIGEST_RE, BlobInfo, BlobStore
 from .db import DB_NAME, Database, now
 from .errors import InvalidArgumentError, LineageError, NotFoundError, StoreBusyError
 from .logged import LoggedArtifact
@@ -96,7 +96,7 @@ class Store:
     def blobs(self) -> BlobStore:
         if self._blobs is None:
             self.check_folder()
-            self._blobs = BlobStore(self.dir / "blobs", self._recorded_blob)
+            self._blobs = BlobStore(self.dir / "blobs", self._recorded_blob, self._recorded_blobs)
         return self._blobs
 
     def _recorded_blob(self, sha256: str) -> tuple[int, int] | None:
@@ -139,29 +139,48 @@ class Store:
         if row.deleted_at is not None:
             raise NotFoundError(f"{row.project}/{row.name}:v{row.number} was deleted on {row.deleted_at}")
 
-    def ingest(self, pairs: list[tuple[str, str | Path]]) -> dict[str, BlobInfo]:
-        """Copy source files into blobs, re-using digests of unchanged files from file_state."""
+    def ingest(self, pairs: list[tuple[str, str | Path]], absolute: bool = False) -> dict[str, BlobInfo]:
+        """Copy source files into blobs, re-using digests of unchanged files from file_state.
+
+        ``absolute``: the sources are already absolute, normalised paths (from a folder walk).
+        An unchanged file (same inode, ctime, mtime and size as remembered) whose blob the
+        store records costs one ``stat`` and a dictionary look-up: its blob is neither
+        read nor written. Changed and new files are copied in batches (see BlobStore.put_many).
+        """
         self._open(create=True)
         started = time.time_ns()
-        sources = [(path, os.path.abspath(src)) for path, src in pairs]
+        sources = pairs if absolute else [(path, os.path.abspath(src)) for path, src in pairs]
         known = self._file_states([src for _, src in sources])
-        recorded = self._recorded_blobs({row[3] for row in known.values()})
         out: dict[str, BlobInfo] = {}
-        remember: list[tuple[str, int, int, int, int, str]] = []
-        blobs = self.blobs
+        todo: list[tuple[str, str, os.stat_result]] = []
+        get = known.get
+        stat = os.stat
         for path, src in sources:
-            st = _stat_source(src)
-            key = (st.st_ino, st.st_ctime_ns, st.st_mtime_ns, st.st_size)
-            cached = known.get(src)
-            blob = None
-            if cached is not None and cached[:4] == key:
-                blob = blobs.existing(cached[4], recorded.get(cached[4]))
-            if blob is None:
-                blob = _read_source(blobs, src, st.st_size)
-                # ctime moves on every write, so it also tells a rewrite that kept the mtime.
-                if max(st.st_ctime_ns, st.st_mtime_ns) < started - RACY_NS:
-                    remember.append((src, *key, blob.sha256))
+            try:
+                st = stat(src)
+            except OSError as exc:
+                raise InvalidArgumentError(f"cannot add {src!r}: {exc.strerror}") from None
+            cached = get(src)
+            # ctime moves on every write, so it also tells a rewrite that kept the size and mtime.
+            if (
+                cached is not None
+                and cached[0] == st.st_ino
+                and cached[1] == st.st_ctime_ns
+                and cached[2] == st.st_mtime_ns
+                and cached[3] == st.st_size
+            ):
+                out[path] = cached[4]
+            else:
+                todo.append((path, src, st))
+        if not todo:
+            return out
+        blobs = self.blobs
+        remember: list[tuple[str, int, int, int, int, str]] = []
+        recent = started - RACY_NS
+        for (path, src, st), blob in zip(todo, _read_sources(blobs, todo), strict=True):
             out[path] = blob
+            if max(st.st_ctime_ns, st.st_mtime_ns) < recent:
+                remember.append((src, st.st_ino, st.st_ctime_ns, st.st_mtime_ns, st.st_size, blob.sha256))
         if remember:
             with self.db.write() as con:
                 con.executemany(
@@ -208,6 +227,8 @@ class Store:
 
     def _recorded_blobs(self, shas: set[str]) -> dict[str, tuple[int, int]]:
         out: dict[str, tuple[int, int]] = {}
+        if not shas or (self._db is None and not (self.dir / DB_NAME).exists()):
+            return out
         ordered = sorted(shas)
         for start in range(0, len(ordered), 500):
             chunk = ordered[start : start + 500]
@@ -217,20 +238,31 @@ class Store:
             out.update((sha, (size, mtime)) for sha, size, mtime in rows)
         return out
 
-    def _file_states(self, sources: list[str]) -> dict[str, tuple[int, int, int, int, str]]:
+    def _file_states(self, sources: list[str]) -> dict[str, tuple[int, int, int, int, BlobInfo]]:
+        """{source: (inode, ctime_ns, mtime_ns, size, blob)} of remembered files whose blob is recorded.
+
+        One query for the whole batch. A remembered digest whose blob the store no longer
+        records (freed by gc) is left out: that file is copied again.
+        """
         if not sources:
             return {}
+        select = (
+            "SELECT f.path, f.inode, f.ctime_ns, f.mtime_ns, f.size, f.sha256, b.size, b.mtime_ns "
+            "FROM file_state f JOIN blobs b ON b.sha256 = f.sha256 "
+        )
         if len(sources) == 1:
-            rows = self.db.read(
-                "SELECT path, inode, ctime_ns, mtime_ns, size, sha256 FROM file_state WHERE path = ?", (sources[0],)
-            )
+            rows = self.db.read(select + "WHERE f.path = ?", (sources[0],))
         else:
-            prefix = os.path.commonpath(sources).rstrip("/") + "/"
-            rows = self.db.read(
-                "SELECT path, inode, ctime_ns, mtime_ns, size, sha256 FROM file_state WHERE path >= ? AND path < ?",
-                (prefix, prefix[:-1] + "0"),
-            )
-        return {r[0]: r[1:] for r in rows}
+            # The common folder of all sources is the one of the first and last in string order.
+            first, last = min(sources), max(sources)
+            common = os.path.commonprefix([first, last])
+            prefix = common[: common.rfind("/") + 1] or "/"
+            rows = self.db.read(select + "WHERE f.path >= ? AND f.path < ?", (prefix, prefix[:-1] + "0"))
+        out = {}
+        for path, inode, ctime, mtime, size, sha, blob_size, blob_mtime in rows:
+            if isinstance(sha, str) and DIGEST_RE.fullmatch(sha):  # a forged digest is never trusted
+                out[path] = (inode, ctime, mtime, size, BlobInfo(sha, blob_size, blob_mtime))
+        return out
 
     # -- artifacts ---------------------------------------------------------------------
     def artifact(self, ref: str) -> LoggedArtifact:
@@ -353,20 +385,14 @@ class Store:
         return fsck(self, quick=quick)
 
 
-def _stat_source(src: str) -> os.stat_result:
+def _read_sources(blobs: BlobStore, todo: list[tuple[str, str, os.stat_result]]) -> list[BlobInfo]:
+    """Copy source files into the blobs; a file that cannot be read is one clear line."""
     try:
-        return os.stat(src)
-    except OSError as exc:
-        raise InvalidArgumentError(f"cannot add {src!r}: {exc.strerror}") from None
-
-
-def _read_source(blobs: BlobStore, src: str, size: int) -> BlobInfo:
-    """Copy one source file into the blobs; a file that cannot be read is one clear line."""
-    try:
-        return blobs.put_file(src, size)
+        return blobs.put_files([(src, st.st_size) for _, src, st in todo])
     except LineageError:
         raise
     except OSError as exc:
-        if exc.filename not in (None, src):
+        name = exc.filename if exc.filename is not None else (todo[0][1] if len(todo) == 1 else None)
+        if name not in {src for _, src, _ in todo}:
             raise  # not the source's fault: the store's own folders
-        raise InvalidArgumentError(f"cannot read {src!r} to add it: {exc.strerror or exc}") from None
+        raise InvalidArgumentError(f"cannot read {name!r} to add it: {exc.strerror or exc}") from None

@@ -260,11 +260,18 @@ def test_relogging_an_unchanged_folder_reads_no_file(store_dir, tmp_path, monkey
     def no_reading(*args, **kwargs):
         raise AssertionError("an unchanged file was read again")
 
+    def blob_files():
+        return sorted((p, p.stat().st_mtime_ns) for p in (store_dir / "blobs").rglob("*"))
+
+    before = blob_files()
     monkeypatch.setattr(blobs_module.BlobStore, "put_file", no_reading)
+    monkeypatch.setattr(blobs_module.BlobStore, "put_files", no_reading)
+    monkeypatch.setattr(blobs_module.BlobStore, "existing", no_reading)
     with lineage.init(project="p", dir=store_dir) as run:
         art = lineage.Artifact("d", type="dataset")
         art.add_dir(src)
         assert run.log_artifact(art).id == first.id
+    assert blob_files() == before  # nothing written to blobs/
 
     # A changed file (new mtime) is read again.
     monkeypatch.undo()
