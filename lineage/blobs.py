@@ -272,24 +272,29 @@ class BlobStore:
         from concurrent.futures import ThreadPoolExecutor
 
         out: list[BlobInfo | _Pick] = []
-        with disk_errors(self.root), ThreadPoolExecutor(WRITERS) if WRITERS else contextlib.nullcontext() as pool:
+        store_errors = disk_errors(self.root)  # only around the store's writes: a source the
+        # user may not read is their error (the caller says so), not a read-only store
+        with ThreadPoolExecutor(WRITERS) if WRITERS else contextlib.nullcontext() as pool:
             batch: list[tuple[str, bytes]] = []
             held = 0
             for src, size in sources:
                 if size > SMALL:
-                    out += self._put_batch(batch, pool)
+                    with disk_errors(self.root):
+                        out += self._put_batch(batch, pool)
+                        out.append(self._put_stream(src))
                     batch, held = [], 0
-                    out.append(self._put_stream(src))
                     continue
                 with open(src, "rb", buffering=0) as f:
                     data = f.read()
                 batch.append((hashlib.sha256(data).hexdigest(), data))
                 held += len(data)
                 if held >= BATCH_BYTES or len(batch) >= BATCH_FILES:
-                    out += self._put_batch(batch, pool)
+                    with disk_errors(self.root):
+                        out += self._put_batch(batch, pool)
                     batch, held = [], 0
-            out += self._put_batch(batch, pool)
-            return [item.result() if isinstance(item, _Pick) else item for item in out]
+            with store_errors:
+                out += self._put_batch(batch, pool)
+                return [item.result() if isinstance(item, _Pick) else item for item in out]
 
     def _put_batch(self, batch: list[tuple[str, bytes]], pool: Executor | None) -> list[BlobInfo | _Pick]:
         if not batch:
