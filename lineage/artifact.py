@@ -29,7 +29,7 @@ from .entries import (
 from .errors import InvalidArgumentError, LineageError, PathNotFoundError
 from .folders import walk_folder
 from .references import ReferenceEntry, expand
-from .refs import check_name, check_path, check_type, check_utf8
+from .refs import check_name, check_path, check_paths, check_type, check_utf8
 from .values import clean_object
 
 if TYPE_CHECKING:
@@ -253,13 +253,23 @@ class Artifact:
             raise PathNotFoundError(f"no folder at {str(root)!r} to add to artifact {self._name!r}")
         prefix = check_path(name) + "/" if name else ""
         pairs = [(prefix + rel, source) for rel, source in walk_folder(root)]
-        for path, _ in pairs:
-            check_path(path)
-            self._refuse_clash(path)
+        check_paths([path for path, _ in pairs])
+        # A folder walk yields each path once and never a file where another has a folder,
+        # so only an artifact that holds entries already needs the clash checks.
+        fresh = not self._entries and not self._references
+        if not fresh:
+            for path, _ in pairs:
+                self._refuse_clash(path)
         store = self._writable_store()
-        blobs = store.ingest(pairs)
-        for path, _ in pairs:
-            self._add(path, blobs[path])
+        blobs = store.ingest(pairs, absolute=True)
+        if fresh:
+            self._entries.update((path, blobs[path]) for path, _ in pairs)
+            for path, _ in pairs:
+                if "/" in path:
+                    self._folders.update(_parents(path))
+        else:
+            for path, _ in pairs:
+                self._add(path, blobs[path])
         return [path for path, _ in pairs]
 
     def add_reference(

@@ -9,6 +9,7 @@ makes a version visible commits.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import itertools
@@ -18,7 +19,10 @@ import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor, Future
 
 from .errors import CorruptBlobError
 from .files import CHUNK, READ_NOFOLLOW, disk_errors, fsync_path, hash_file, syncfs, write_all
@@ -26,6 +30,9 @@ from .files import CHUNK, READ_NOFOLLOW, disk_errors, fsync_path, hash_file, syn
 SMALL = 1 << 20  # smaller files are read whole
 TEMP_DIR = "tmp"
 TEMP_MARK = ".tmp-"
+BATCH_BYTES = 32 << 20  # small files are read and hashed this many bytes at a time
+BATCH_FILES = 512
+WRITERS = 2  # threads writing new small blobs, one batch each
 SYNC_EACH_UP_TO = 32  # above this many new files, one syncfs beats an fsync per file
 _counter = itertools.count()
 _LOOK_UP = object()
@@ -63,10 +70,16 @@ class BlobStore:
     or None; a blob whose file no longer matches is re-hashed before it is trusted.
     """
 
-    def __init__(self, root: Path, recorded: Callable[[str], tuple[int, int] | None]):
+    def __init__(
+        self,
+        root: Path,
+        recorded: Callable[[str], tuple[int, int] | None],
+        recorded_many: Callable[[set[str]], dict[str, tuple[int, int]]] | None = None,
+    ):
         self.root = root
         self._root = str(root)
         self._recorded = recorded
+        self._recorded_many = recorded_many or (lambda shas: {s: r for s in shas if (r := recorded(s)) is not None})
         self._dirs: set[str] = set()
         self._unsynced: list[str] = []
         self._fresh: dict[str, BlobInfo] = {}  # written by this process, maybe not yet recorded
@@ -246,6 +259,76 @@ class BlobStore:
         with disk_errors(self.root):
             return self._put_stream(source)
 
+    def put_files(self, sources: list[tuple[str, int]]) -> list[BlobInfo]:
+        """Copy many files (``(path, size)``) into the store; their blobs, in order.
+
+        Small files are read and hashed in batches; one look-up per batch tells which
+        digests the store already records. A digest neither recorded nor written by this
+        process is written without looking for its file first: placing it with
+        ``os.link`` finds a blob already there (and keeps it, once its bytes check out).
+        New blobs are written by a few threads (file creation is the kernel's work, done
+        without the GIL) while this thread reads and hashes the next batch.
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
+        out: list[BlobInfo | _Pick] = []
+        store_errors = disk_errors(self.root)  # only around the store's writes: a source the
+        # user may not read is their error (the caller says so), not a read-only store
+        with ThreadPoolExecutor(WRITERS) if WRITERS else contextlib.nullcontext() as pool:
+            batch: list[tuple[str, bytes]] = []
+            held = 0
+            for src, size in sources:
+                if size > SMALL:
+                    with disk_errors(self.root):
+                        out += self._put_batch(batch, pool)
+                        out.append(self._put_stream(src))
+                    batch, held = [], 0
+                    continue
+                with open(src, "rb", buffering=0) as f:
+                    data = f.read()
+                batch.append((hashlib.sha256(data).hexdigest(), data))
+                held += len(data)
+                if held >= BATCH_BYTES or len(batch) >= BATCH_FILES:
+                    with disk_errors(self.root):
+                        out += self._put_batch(batch, pool)
+                    batch, held = [], 0
+            with store_errors:
+                out += self._put_batch(batch, pool)
+                return [item.result() if isinstance(item, _Pick) else item for item in out]
+
+    def _put_batch(self, batch: list[tuple[str, bytes]], pool: Executor | None) -> list[BlobInfo | _Pick]:
+        if not batch:
+            return []
+        recorded = self._recorded_many({sha for sha, _ in batch} - self._fresh.keys())
+        out: list[BlobInfo | None] = []
+        new: dict[str, bytes] = {}
+        for sha256, data in batch:
+            blob = None
+            if sha256 in self._fresh or sha256 in recorded:
+                blob = self.existing(sha256, recorded.get(sha256))
+            if blob is None:
+                new[sha256] = data
+            out.append(blob)
+        if not new:
+            return out
+
+        def write() -> dict[str, BlobInfo]:
+            return {sha256: self._write_new(sha256, data) for sha256, data in new.items()}
+
+        written = pool.submit(write) if pool is not None else _Done(write())
+        return [b if b is not None else _Pick(written, sha256) for (sha256, _), b in zip(batch, out, strict=True)]
+
+    def _write_new(self, sha256: str, data: bytes | memoryview) -> BlobInfo:
+        self._where(sha256)  # refuses a forged digest before it becomes a path
+        tmp = self._temp_path(self._ensure_dir(sha256[:2]), sha256[2:])
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+        try:
+            write_all(fd, memoryview(data))
+            st = os.fstat(fd)
+        finally:
+            os.close(fd)
+        return self._place(tmp, sha256, st)
+
     def _put_stream(self, source: str | os.PathLike) -> BlobInfo:
         # Hash one buffer while a worker thread writes the other: hashlib and os.write
         # both release the GIL, so hashing and writing overlap on two cores.
@@ -365,3 +448,26 @@ class BlobStore:
         except FileNotFoundError:
             return 0
         return size
+
+
+class _Pick:
+    """One blob of a batch being written by a worker thread."""
+
+    __slots__ = ("future", "sha256")
+
+    def __init__(self, future: Future, sha256: str):
+        self.future = future
+        self.sha256 = sha256
+
+    def result(self) -> BlobInfo:
+        return self.future.result()[self.sha256]
+
+
+class _Done:
+    """A batch written in the calling thread (no writer threads)."""
+
+    def __init__(self, value: dict[str, BlobInfo]):
+        self.value = value
+
+    def result(self) -> dict[str, BlobInfo]:
+        return self.value

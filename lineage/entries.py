@@ -96,7 +96,9 @@ def manifest_digest(entries: dict[str, str], references: Iterable[ReferenceEntry
     """
     lines = {path: f"{path}\t{sha}\n" for path, sha in entries.items()}
     lines.update((ref.path, ref.digest_line()) for ref in references)
+    # UTF-8 byte order; for ASCII paths that is the order of the strings themselves.
+    key = None if all(path.isascii() for path in lines) else (lambda p: p.encode("utf-8"))
+    body = "".join(lines[path] for path in sorted(lines, key=key))
     digest = hashlib.sha256(MANIFEST_HEADER.encode())
-    for path in sorted(lines, key=lambda p: p.encode("utf-8")):
-        digest.update(lines[path].encode())
+    digest.update(body.encode())
     return digest.hexdigest()

@@ -135,6 +135,27 @@ def check_path(path: object) -> str:
     return path
 
 
+def check_paths(paths: list[str]) -> None:
+    """:func:`check_path` for many paths at once (a folder's files): the same errors.
+
+    Short ASCII paths are checked in one pass over their join; any doubt falls back
+    to checking each path.
+    """
+    if all(isinstance(p, str) for p in paths):
+        joined = "/" + "/".join(paths) + "/"
+        if (
+            joined.isascii()
+            and not _CONTROL_RE.search(joined)
+            and "//" not in joined
+            and "/./" not in joined
+            and "/../" not in joined
+            and max(map(len, paths), default=0) <= MAX_PART_BYTES // 4
+        ):
+            return
+    for path in paths:
+        check_path(path)
+
+
 @dataclass(frozen=True)
 class Ref:
     """A parsed artifact ref: ``[entity/][project/]name[:alias|:vN]``."""

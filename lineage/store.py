@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Self
 
-from .blobs import BlobInfo, BlobStore
+from .blobs import DIGEST_RE, BlobInfo, BlobStore
 from .errors import InvalidArgumentError, LineageError, NotFoundError, StoreBusyError
 from .openlineage import live
 from .processes import hostname, is_alive
@@ -104,7 +104,7 @@ class StoreHandle:
     def blobs(self) -> BlobStore:
         if self._blobs is None:
             self.check_folder()
-            self._blobs = BlobStore(self.dir / "blobs", self._recorded_blob)
+            self._blobs = BlobStore(self.dir / "blobs", self._recorded_blob, self._recorded_blobs)
         return self._blobs
 
     def _recorded_blob(self, sha256: str) -> tuple[int, int] | None:
@@ -138,29 +138,48 @@ class StoreHandle:
         if row.deleted_at is not None:
             raise NotFoundError(f"{row.project}/{row.name}:v{row.number} was deleted on {row.deleted_at}")
 
-    def ingest(self, pairs: Sequence[tuple[str, str | Path]]) -> dict[str, BlobInfo]:
-        """Copy source files into blobs, re-using digests of unchanged files from file_state."""
+    def ingest(self, pairs: Sequence[tuple[str, str | Path]], absolute: bool = False) -> dict[str, BlobInfo]:
+        """Copy source files into blobs, re-using digests of unchanged files from file_state.
+
+        ``absolute``: the sources are already absolute, normalised paths (from a folder walk).
+        An unchanged file (same inode, ctime, mtime and size as remembered) whose blob the
+        store records costs one ``stat`` and a dictionary look-up: its blob is neither
+        read nor written. Changed and new files are copied in batches (see BlobStore.put_many).
+        """
         self._open(create=True)
         started = time.time_ns()
-        sources = [(path, os.path.abspath(src)) for path, src in pairs]
-        known = blob_rows.file_states(self.db, [src for _, src in sources])
-        recorded = blob_rows.recorded_blobs(self.db, {row[3] for row in known.values()})
+        sources = list(pairs) if absolute else [(path, os.path.abspath(src)) for path, src in pairs]
+        known = self._file_states([src for _, src in sources])
         out: dict[str, BlobInfo] = {}
-        remember: list[tuple[str, int, int, int, int, str]] = []
-        blobs = self.blobs
+        todo: list[tuple[str, str, os.stat_result]] = []
+        get = known.get
+        stat = os.stat
         for path, src in sources:
-            st = _stat_source(src)
-            key = (st.st_ino, st.st_ctime_ns, st.st_mtime_ns, st.st_size)
-            cached = known.get(src)
-            blob = None
-            if cached is not None and cached[:4] == key:
-                blob = blobs.existing(cached[4], recorded.get(cached[4]))
-            if blob is None:
-                blob = _read_source(blobs, src, st.st_size)
-                # ctime moves on every write, so it also tells a rewrite that kept the mtime.
-                if max(st.st_ctime_ns, st.st_mtime_ns) < started - RACY_NS:
-                    remember.append((src, *key, blob.sha256))
+            try:
+                st = stat(src)
+            except OSError as exc:
+                raise InvalidArgumentError(f"cannot add {src!r}: {exc.strerror}") from None
+            cached = get(src)
+            # ctime moves on every write, so it also tells a rewrite that kept the size and mtime.
+            if (
+                cached is not None
+                and cached[0] == st.st_ino
+                and cached[1] == st.st_ctime_ns
+                and cached[2] == st.st_mtime_ns
+                and cached[3] == st.st_size
+            ):
+                out[path] = cached[4]
+            else:
+                todo.append((path, src, st))
+        if not todo:
+            return out
+        blobs = self.blobs
+        remember: list[tuple[str, int, int, int, int, str]] = []
+        recent = started - RACY_NS
+        for (path, src, st), blob in zip(todo, _read_sources(blobs, todo), strict=True):
             out[path] = blob
+            if max(st.st_ctime_ns, st.st_mtime_ns) < recent:
+                remember.append((src, st.st_ino, st.st_ctime_ns, st.st_mtime_ns, st.st_size, blob.sha256))
         if remember:
             blob_rows.remember_file_states(self.db, remember)
         return out
@@ -199,6 +218,23 @@ class StoreHandle:
         for leftover in (blobs, self.dir / LOCK_NAME, self.dir):
             with contextlib.suppress(OSError):
                 leftover.rmdir() if leftover.is_dir() and not leftover.is_symlink() else leftover.unlink()
+
+    def _recorded_blobs(self, shas: set[str]) -> dict[str, tuple[int, int]]:
+        if not shas or (self._db is None and not (self.dir / DB_NAME).exists()):
+            return {}
+        return blob_rows.recorded_blobs(self.db, shas)
+
+    def _file_states(self, sources: list[str]) -> dict[str, tuple[int, int, int, int, BlobInfo]]:
+        """{source: (inode, ctime_ns, mtime_ns, size, blob)} of remembered files whose blob is recorded.
+
+        One query for the whole batch. A remembered digest whose blob the store no longer
+        records (freed by gc) is left out: that file is copied again.
+        """
+        out = {}
+        for path, inode, ctime, mtime, size, sha, blob_size, blob_mtime in blob_rows.file_states(self.db, sources):
+            if isinstance(sha, str) and DIGEST_RE.fullmatch(sha):  # a forged digest is never trusted
+                out[path] = (inode, ctime, mtime, size, BlobInfo(sha, blob_size, blob_mtime))
+        return out
 
     def blob_bytes(self) -> int:
         """Bytes of every blob the database records (what a full fsck reads)."""
@@ -242,20 +278,14 @@ class StoreHandle:
         return found[0]
 
 
-def _stat_source(src: str) -> os.stat_result:
+def _read_sources(blobs: BlobStore, todo: list[tuple[str, str, os.stat_result]]) -> list[BlobInfo]:
+    """Copy source files into the blobs; a file that cannot be read is one clear line."""
     try:
-        return os.stat(src)
-    except OSError as exc:
-        raise InvalidArgumentError(f"cannot add {src!r}: {exc.strerror}") from None
-
-
-def _read_source(blobs: BlobStore, src: str, size: int) -> BlobInfo:
-    """Copy one source file into the blobs; a file that cannot be read is one clear line."""
-    try:
-        return blobs.put_file(src, size)
+        return blobs.put_files([(src, st.st_size) for _, src, st in todo])
     except LineageError:
         raise
     except OSError as exc:
-        if exc.filename not in (None, src):
+        name = exc.filename if exc.filename is not None else (todo[0][1] if len(todo) == 1 else None)
+        if name not in {src for _, src, _ in todo}:
             raise  # not the source's fault: the store's own folders
-        raise InvalidArgumentError(f"cannot read {src!r} to add it: {exc.strerror or exc}") from None
+        raise InvalidArgumentError(f"cannot read {name!r} to add it: {exc.strerror or exc}") from None

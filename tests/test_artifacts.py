@@ -260,11 +260,18 @@ def test_relogging_an_unchanged_folder_reads_no_file(store_dir, tmp_path, monkey
     def no_reading(*args, **kwargs):
         raise AssertionError("an unchanged file was read again")
 
+    def blob_files():
+        return sorted((p, p.stat().st_mtime_ns) for p in (store_dir / "blobs").rglob("*"))
+
+    before = blob_files()
     monkeypatch.setattr(blobs_module.BlobStore, "put_file", no_reading)
+    monkeypatch.setattr(blobs_module.BlobStore, "put_files", no_reading)
+    monkeypatch.setattr(blobs_module.BlobStore, "existing", no_reading)
     with lineage.init(project="p", dir=store_dir) as run:
         art = lineage.Artifact("d", type="dataset")
         art.add_dir(src)
         assert run.log_artifact(art).id == first.id
+    assert blob_files() == before  # nothing written to blobs/
 
     # A changed file (new mtime) is read again.
     monkeypatch.undo()
@@ -370,3 +377,27 @@ def test_an_artifact_staged_in_one_store_and_logged_in_another_leaves_the_first_
     assert one.fsck().clean  # no unreferenced copy of own.txt left, and shared.txt kept
     assert one.artifact("kept").open("shared.txt").read() == b"in both stores"
     assert lineage.Store(tmp_path / "two").artifact("moved").open("own.txt").read() == b"only logged in two"
+
+
+def test_a_folder_logged_in_batches_keeps_every_file_and_repairs_a_planted_blob(store_dir, tmp_path, monkeypatch):
+    # Batches of 3 files, written by the writer threads: duplicates share one blob, a file
+    # with wrong bytes already at a new blob's place (a crash's leftover) is replaced.
+    from lineage import blobs as blobs_module
+
+    monkeypatch.setattr(blobs_module, "BATCH_FILES", 3)
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    contents = {f"{i}.bin": os.urandom(100 + i) for i in range(10)}
+    contents["sub/dup.bin"] = contents["3.bin"]
+    for name, data in contents.items():
+        (src / name).write_bytes(data)
+    planted = hashlib.sha256(contents["7.bin"]).hexdigest()
+    (store_dir / "blobs" / planted[:2]).mkdir(parents=True)
+    (store_dir / "blobs" / planted[:2] / planted[2:]).write_bytes(b"not these bytes")
+    with lineage.init(project="p", dir=store_dir) as run:
+        art = lineage.Artifact("d", type="dataset")
+        art.add_dir(src)
+        logged = run.log_artifact(art)
+    assert {e: logged.open(e).read() for e in logged.manifest.entries} == contents
+    assert logged.digest == manifest_digest({p: hashlib.sha256(d).hexdigest() for p, d in contents.items()})
+    assert len([p for p in (store_dir / "blobs").rglob("*") if p.is_file()]) == len(contents) - 1

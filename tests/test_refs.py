@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from lineage.errors import InvalidArgumentError
-from lineage.refs import Ref, check_alias, check_name, check_path, parse_ref, parse_run_ref
+from lineage.refs import Ref, check_alias, check_name, check_path, check_paths, parse_ref, parse_run_ref
 
 from .strategies import aliases, invalid_names, invalid_paths, names, paths
 
@@ -87,3 +88,17 @@ def test_run_refs():
     assert parse_run_ref("mnist-raw:v0") is None
     with pytest.raises(InvalidArgumentError):
         parse_run_ref("run:")
+
+
+def _first_error(check, values):
+    try:
+        check(values)
+    except InvalidArgumentError as exc:
+        return str(exc)
+    return None
+
+
+@given(st.lists(st.one_of(paths, invalid_paths, st.text(max_size=80)), max_size=6))
+def test_checking_many_paths_at_once_fails_exactly_as_checking_each(values):
+    each = next((e for v in values if (e := _first_error(check_path, v)) is not None), None)
+    assert _first_error(check_paths, values) == each

@@ -8,8 +8,6 @@ from collections.abc import Iterable
 
 from .db import Database, chunks, marks
 
-FileState = tuple[int, int, int, int, str]  # inode, ctime_ns, mtime_ns, size, sha256
-
 
 def upsert_blobs(con: sqlite3.Connection, rows: Iterable[tuple[str, int, int]]) -> None:
     """Record (sha256, size, mtime_ns) blobs in the caller's transaction (the newest size and mtime win)."""
@@ -34,21 +32,24 @@ def recorded_blobs(db: Database, shas: Iterable[str]) -> dict[str, tuple[int, in
     return out
 
 
-def file_states(db: Database, sources: list[str]) -> dict[str, FileState]:
-    """The re-log cache entries of absolute source paths (one range read under their common folder)."""
+def file_states(db: Database, sources: list[str]) -> list[tuple]:
+    """Re-log cache entries of absolute source paths whose blob is recorded, in one range read.
+
+    Rows: (path, inode, ctime_ns, mtime_ns, size, sha256, blob size, blob mtime_ns).
+    """
     if not sources:
-        return {}
+        return []
+    select = (
+        "SELECT f.path, f.inode, f.ctime_ns, f.mtime_ns, f.size, f.sha256, b.size, b.mtime_ns "
+        "FROM file_state f JOIN blobs b ON b.sha256 = f.sha256 "
+    )
     if len(sources) == 1:
-        rows = db.read(
-            "SELECT path, inode, ctime_ns, mtime_ns, size, sha256 FROM file_state WHERE path = ?", (sources[0],)
-        )
-    else:
-        prefix = os.path.commonpath(sources).rstrip("/") + "/"
-        rows = db.read(
-            "SELECT path, inode, ctime_ns, mtime_ns, size, sha256 FROM file_state WHERE path >= ? AND path < ?",
-            (prefix, prefix[:-1] + "0"),
-        )
-    return {r[0]: r[1:] for r in rows}
+        return db.read(select + "WHERE f.path = ?", (sources[0],))
+    # The common folder of all sources is the one of the first and last in string order.
+    first, last = min(sources), max(sources)
+    common = os.path.commonprefix([first, last])
+    prefix = common[: common.rfind("/") + 1] or "/"
+    return db.read(select + "WHERE f.path >= ? AND f.path < ?", (prefix, prefix[:-1] + "0"))
 
 
 def remember_file_states(db: Database, rows: list[tuple[str, int, int, int, int, str]]) -> None:
