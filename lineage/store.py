@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Self
+from typing import Self, cast
 
 from .blobs import DIGEST_RE, BlobInfo, BlobStore
 from .errors import InvalidArgumentError, LineageError, NotFoundError, StoreBusyError
@@ -148,7 +148,8 @@ class StoreHandle:
         """
         self._open(create=True)
         started = time.time_ns()
-        sources = list(pairs) if absolute else [(path, os.path.abspath(src)) for path, src in pairs]
+        # absolute: a folder walk's (path, absolute source) pairs, used as they are.
+        sources = cast(list[tuple[str, str]], pairs) if absolute else [(p, os.path.abspath(src)) for p, src in pairs]
         known = self._file_states([src for _, src in sources])
         out: dict[str, BlobInfo] = {}
         todo: list[tuple[str, str, os.stat_result]] = []
