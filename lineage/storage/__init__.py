@@ -25,7 +25,7 @@ records of ``records.py``:
     end, crash marking, history and summary rows, run files, ``consumed`` edges.
 ``records``
     the frozen records the API returns (``RunInfo``, ``ArtifactInfo``, ``ArtifactFile``,
-    ``StoreStatus``) and the run reads that build them (``run_infos``, ``runs_matching``,
+    ``StoreStatus``, ``StoreContents``) and the run reads that build them (``run_infos``, ``runs_matching``,
     ``run_by_id``, ``runs_consuming``, ``resume_run``, imported runs).
 ``versions``
     artifacts, versions, aliases, tags, ttl, files and reference entries of a version:
@@ -34,10 +34,12 @@ records of ``records.py``:
 ``registry``
     the model registry's links and aliases.
 ``blobs``
-    the ``blobs`` rows (one upsert) and the re-log cache ``file_state``.
+    the ``blobs`` rows (one upsert, batched reads) and the re-log cache ``file_state``
+    (read joined with the blobs it names, one range read per logged folder).
 ``edges``
     the lineage graph: the ancestry/impact walks (the recursive CTE of
-    ``queries/ancestry.sql``), the ``refs`` table, node attributes, whole-store edges.
+    ``queries/ancestry.sql``), the ``refs`` table, node attributes and marks, whole-store
+    edges, a run's inputs and outputs (``queries/run_io.sql``).
 ``listing``
     whole-store reads in one pass each (the report).
 ``upkeep``
@@ -51,5 +53,10 @@ same ``write``/``read``/``read_one`` contract (``?`` placeholders translated, or
 ``marks``) plus dialect twins of the statements SQLite and PostgreSQL cannot share (the
 ``PRAGMA`` reads of ``db`` and ``upkeep``, ``INSERT OR REPLACE``/``OR IGNORE`` spelled
 ``ON CONFLICT``, ``json_each``); the callers above do not change. The blob files themselves
-are not here: ``lineage/blobs.py`` (``BlobStore``) owns the ``blobs/`` folder.
+are not here: ``lineage/blobs.py`` (``BlobStore``) owns the ``blobs/`` folder, and an
+object-store twin of it is the blob half of that backend.
+
+Above this package: ``lineage/store.py`` (``StoreHandle``: folder, database, blob store,
+staging lock, ingest) and ``lineage/facade.py`` (``Store``, the user API). The layering is
+the import-linter contracts of ``pyproject.toml`` (``lint-imports``).
 """
