@@ -102,3 +102,20 @@ def test_import_contracts_hold():
         pytest.fail("import-linter is not installed: pip install -e '.[test]'")
     done = subprocess.run([exe, "--no-cache"], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_back_edge_breaks_a_contract(tmp_path):
+    """The checker sees this code's imports: a contract that puts the CLI under storage breaks."""
+    exe = lint_imports()
+    if exe is None:
+        pytest.fail("import-linter is not installed: pip install -e '.[test]'")
+    config = tmp_path / "upside-down.toml"
+    config.write_text(
+        '[tool.importlinter]\nroot_packages = ["lineage"]\nexclude_type_checking_imports = true\n\n'
+        '[[tool.importlinter.contracts]]\nname = "upside down"\ntype = "layers"\n'
+        'containers = ["lineage"]\nlayers = ["storage", "cli"]\n',
+        encoding="utf-8",
+    )
+    done = subprocess.run([exe, "--no-cache", "--config", str(config)], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode != 0
+    assert "lineage.cli" in done.stdout and "BROKEN" in done.stdout
