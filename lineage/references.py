@@ -16,6 +16,7 @@ confused, and a version of stored files only keeps exactly the digest it always 
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass
@@ -152,4 +153,8 @@ def _copy_folder(source: str, target: str) -> None:
         for name in names:
             src = os.path.join(folder, name)
             if os.path.isfile(src):
-                replace_with(os.path.join(here, name), lambda tmp, src=src: copy_new(src, tmp, follow=True))
+                replace_with(os.path.join(here, name), functools.partial(_copy_followed, src))
+
+
+def _copy_followed(src: str, tmp: str) -> None:
+    copy_new(src, tmp, follow=True)
