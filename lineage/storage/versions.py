@@ -181,6 +181,7 @@ def commit_in(con: sqlite3.Connection, run_id: str | None, new: NewVersion) -> i
         )
     else:
         artifact_id = row[0]
+    assert artifact_id is not None  # lastrowid of the INSERT above
     same = con.execute(
         "SELECT id FROM versions WHERE artifact_id = ? AND digest = ? AND deleted_at IS NULL",
         (artifact_id, new.digest),
@@ -234,6 +235,7 @@ def _insert_version(con: sqlite3.Connection, artifact_id: int, run_id: str | Non
         "INSERT INTO reference_files (version_id, path, uri, sha256, size) VALUES (?, ?, ?, ?, ?)",
         [(version_id, *ref) for ref in new.references],
     )
+    assert version_id is not None  # lastrowid of the INSERT above
     return version_id
 
 
