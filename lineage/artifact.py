@@ -92,7 +92,7 @@ class Artifact:
     def manifest(self) -> Manifest:
         """Every entry added so far, by path (W&B's ``artifact.manifest.entries``)."""
         entries = {
-            path: ManifestEntry(path, blob.sha256, blob.size, local_path=str(self._store.blobs.path(blob.sha256)))
+            path: ManifestEntry(path, blob.sha256, blob.size, local_path=str(self._staged_path(blob.sha256)))
             for path, blob in self._entries.items()
         }
         for path, ref in self._references.items():
@@ -143,6 +143,12 @@ class Artifact:
         return f"<Artifact {self.name!r} type={self.type!r} files={len(self._entries) + len(self._references)}>"
 
     # -- adding content ----------------------------------------------------------------
+    def _staged_path(self, sha256: str) -> Path:
+        """Where a staged entry's bytes are: entries are only added through _writable_store."""
+        if self._store is None:
+            raise LineageError(f"artifact {self._name!r} holds no staged files")
+        return self._store.blobs.path(sha256)
+
     def _writable_store(self) -> Store:
         if self.logged is not None:
             raise LineageError(f"artifact {self.name!r} was logged and is read-only: create a new Artifact")
@@ -230,7 +236,7 @@ class Artifact:
         from .wbobjects import find_object_path, read_object
 
         path = find_object_path(self._entries, name)
-        return read_object(path, lambda p: self._store.blobs.path(self._entries[p].sha256).read_bytes())
+        return read_object(path, lambda p: self._staged_path(self._entries[p].sha256).read_bytes())
 
     def add_file(self, local_path: str | os.PathLike, name: str | None = None) -> str:
         """Copy a file into the artifact, named by its basename unless ``name`` is given."""

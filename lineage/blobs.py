@@ -310,7 +310,7 @@ class BlobStore:
                 new[sha256] = data
             out.append(blob)
         if not new:
-            return out
+            return [b for b in out if b is not None]  # every one already stored
 
         def write() -> dict[str, BlobInfo]:
             return {sha256: self._write_new(sha256, data) for sha256, data in new.items()}
@@ -455,7 +455,7 @@ class _Pick:
 
     __slots__ = ("future", "sha256")
 
-    def __init__(self, future: Future, sha256: str):
+    def __init__(self, future: Future[dict[str, BlobInfo]] | _Done, sha256: str):
         self.future = future
         self.sha256 = sha256
 

@@ -124,13 +124,13 @@ class LoggedArtifact(VersionEdits):
             if (row.project, row.name, row.digest) == (theirs.project, theirs.name, theirs.digest):
                 store.check_live(row)
                 return row
-        row = find_by_digest(store.db, theirs.project, theirs.name, theirs.digest)
-        if row is None:
+        found = find_by_digest(store.db, theirs.project, theirs.name, theirs.digest)
+        if found is None:
             raise NotFoundError(
                 f"{self.qualified_name} is from the store {self._store.dir}, and the store {store.dir} "
                 "holds no version with its content: log it there first, or use a ref"
             )
-        return row
+        return found
 
     # -- files -------------------------------------------------------------------------
     def _file_rows(self) -> list[tuple[str, str, int, int | None, int | None]]:
@@ -230,7 +230,9 @@ class LoggedArtifact(VersionEdits):
                 _make_folder(parent)
                 _refuse_outside(parent, real_root)
                 safe_dirs.add(parent)
-            blob, blob_st = blobs.checked(sha, size, recorded=(rec_size, rec_mtime) if rec_size is not None else None)
+            blob, blob_st = blobs.checked(
+                sha, size, recorded=(rec_size, rec_mtime) if rec_size is not None and rec_mtime is not None else None
+            )
             by_link = link if link is not None else not as_root and not blob_st.st_mode & 0o222
             _materialise(blob, blob_st, target, sha, size, by_link)
             if progress is not None:
@@ -255,7 +257,7 @@ class LoggedArtifact(VersionEdits):
         present or not.
         """
         folder = Path(root) if root is not None else self.default_root()
-        expected = {path: (sha, size) for path, sha, size, _, _ in self._file_rows()}
+        expected: dict[str, tuple[str, int | None]] = {path: (sha, size) for path, sha, size, _, _ in self._file_rows()}
         unchecked = set()
         for entry in self.references():
             if entry.sha256 is not None:
@@ -272,10 +274,10 @@ class LoggedArtifact(VersionEdits):
         for path, (sha, size) in sorted(expected.items()):
             if path not in present:
                 problems.append(f"missing {path}")
-            elif os.path.getsize(folder / path) != size or hash_file(folder / path) != sha:
+            elif (size is not None and os.path.getsize(folder / path) != size) or hash_file(folder / path) != sha:
                 problems.append(f"altered {path}")
             if progress is not None:
-                progress(path, size)
+                progress(path, size or 0)
         extra = {p for p in present - expected.keys() if not any(p == u or p.startswith(u + "/") for u in unchecked)}
         problems += [f"extra {p}" for p in sorted(extra)]
         if problems:

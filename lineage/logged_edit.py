@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -36,15 +37,16 @@ class VersionEdits:
     _edits: dict[str, Any]
     _alias_list: list[str] | None
     _alias_seen: list[str]
-    id: int
 
     if TYPE_CHECKING:  # provided by logged.LoggedArtifact
+        download: Callable[..., str]
 
+        @property
+        def id(self) -> int: ...
         @property
         def qualified_name(self) -> str: ...
         def files(self) -> list[Any]: ...
         def open(self, path: str) -> Any: ...
-        def download(self, root: Any = None, **kwargs: Any) -> Any: ...
 
     # -- editable fields ---------------------------------------------------------------
     @property

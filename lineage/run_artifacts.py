@@ -16,6 +16,7 @@ from .values import clean_object, dump_object
 
 if TYPE_CHECKING:
     from .facade import Store
+    from .store import StoreHandle
 
 
 class RunArtifacts:
@@ -55,13 +56,14 @@ class RunArtifacts:
         version_tags = tuple(check_tags([*artifact.tags, *(tags or [])]))
         clean = versions.clean_aliases(aliases)
         entries = dict(artifact._entries)
-        copied = artifact._store is not None and artifact._store.dir != self.store.dir
+        staged_in = artifact._store if artifact._store is not None and artifact._store.dir != self.store.dir else None
+        copied = staged_in is not None
         if copied:
             # Held until the commit, so gc cannot free the copied blobs before a version uses them.
             self.store.staging.acquire()
         try:
-            if copied:
-                entries = self._copy_blobs(artifact._store, entries)
+            if staged_in is not None:
+                entries = self._copy_blobs(staged_in, entries)
             self.store.blobs.sync()  # blobs durable before the version becomes visible
             new = versions.NewVersion(
                 project=self.project,
@@ -82,10 +84,10 @@ class RunArtifacts:
                 self.store.staging.release()
         logged = LoggedArtifact(self.store, versions.version_row(self.store.db, version_id))
         artifact._logged_as(logged)  # releases its hold on the store it was staged in
-        if copied:
+        if staged_in is not None:
             # Its files were staged in another store (the default one, before init(dir=...)):
             # the copies there would be orphans that store may not even have a database for.
-            artifact._store.unstage([b.sha256 for b in artifact._entries.values()])
+            staged_in.unstage([b.sha256 for b in artifact._entries.values()])
         return logged
 
     # -- the model registry (lineage/registry.py) ----------------------------------------
@@ -98,9 +100,8 @@ class RunArtifacts:
         """
         self._check_running()
         if isinstance(artifact, Artifact):
-            if artifact.logged is None:
-                self.log_artifact(artifact)
-            artifact = artifact.logged
+            logged = artifact.logged if artifact.logged is not None else self.log_artifact(artifact)
+            artifact = logged
         if not isinstance(artifact, LoggedArtifact):
             raise InvalidArgumentError(f"link_artifact takes an Artifact, not {_type_name(artifact)}")
         registry.link(self.store.db, artifact.id, target_path, versions.clean_aliases(aliases), self.id)
@@ -147,7 +148,7 @@ class RunArtifacts:
             artifact.add_file(path)
         return artifact
 
-    def _copy_blobs(self, source: Store, entries: dict) -> dict:
+    def _copy_blobs(self, source: StoreHandle, entries: dict) -> dict:
         self.store.staging.acquire()
         try:
             return {path: self.store.blobs.put_file(source.blobs.check(b.sha256)) for path, b in entries.items()}
@@ -168,9 +169,10 @@ class RunArtifacts:
         """
         self._check_running()
         if isinstance(artifact_or_name, Artifact):
-            if artifact_or_name.logged is None:
-                self.log_artifact(artifact_or_name, aliases=aliases)
-            artifact_or_name = artifact_or_name.logged
+            logged = artifact_or_name.logged
+            if logged is None:
+                logged = self.log_artifact(artifact_or_name, aliases=aliases)
+            artifact_or_name = logged
         if isinstance(artifact_or_name, LoggedArtifact):
             row = artifact_or_name.row_in(self.store)
         else:
