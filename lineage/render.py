@@ -1,4 +1,5 @@
-"""The one graph renderer: text for people; dot, mermaid, JSON and GraphML for programs.
+"""The one graph renderer: text for people; dot, mermaid, JSON and GraphML for programs;
+and the styled, linked DOT the HTML report lays out as SVG (:func:`styled_dot`).
 
 Every format renders one small model, :class:`GraphView` (node keys with attribute
 dicts, and edges), built from a query ``Subgraph`` or a ``networkx.DiGraph``; so the
@@ -170,6 +171,81 @@ def edge_list(view: GraphView) -> str:
 
 
 # -- dot and mermaid ----------------------------------------------------------------------
+FONT = "Helvetica,Arial,sans-serif"
+RUN_STYLE = 'shape=box, style="rounded,filled", fillcolor="#e3ecfa", color="#3b6fc4"'
+JOB_STYLE = 'shape=box, style="rounded,filled,bold", fillcolor="#e3ecfa", color="#3b6fc4"'
+# Artifact types get a colour each, in order of first appearance (dataset, model, ...).
+PALETTE = ["#fdebd3", "#dff3e4", "#f3e1f5", "#fff6c8", "#dcf1f7", "#f6dede"]
+PALETTE_BORDER = ["#d9822b", "#2f9a55", "#9b4fb0", "#b39b12", "#2a8fa8", "#c04848"]
+
+
+@dataclass
+class DotNode:
+    """One node to draw: ``key`` is its graph key (``run:ab12cd34``, ``type:dataset``)."""
+
+    key: str
+    label: str
+    kind: str  # run | version | job_type | artifact_type
+    href: str
+    tooltip: str = ""
+    group: str = ""  # the artifact type, for its colour
+    deleted: bool = False
+    focus: bool = False
+
+
+@dataclass
+class DotGraph:
+    """Nodes and edges to lay out; edges are (source key, target key, kind, tooltip)."""
+
+    name: str
+    nodes: list[DotNode] = field(default_factory=list)
+    edges: list[tuple[str, str, str, str]] = field(default_factory=list)
+
+
+def dot_quote(text: str) -> str:
+    """A DOT double-quoted string (backslashes kept literal, so ``\\n`` is no line break)."""
+    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def styled_dot(graph: DotGraph, types: list[str]) -> str:
+    """The report's DOT source of a graph: left to right as in W&B, every node a link to its page.
+
+    ``types`` are the store's artifact types: each gets the same colour in every graph.
+    """
+    colours = {t: i for i, t in enumerate(types)}
+    lines = [
+        f"digraph {dot_quote(graph.name)} {{",
+        f'  graph [id={dot_quote(graph.name)}, rankdir=LR, bgcolor="transparent", nodesep=0.18, ranksep=0.45, '
+        f'fontname="{FONT}"];',
+        f'  node [fontname="{FONT}", fontsize=11, height=0.3, margin="0.12,0.05"];',
+        '  edge [color="#7a869a", arrowsize=0.6];',
+    ]
+    for node in graph.nodes:
+        if node.kind in ("run", "job_type"):
+            style = RUN_STYLE if node.kind == "run" else JOB_STYLE
+        else:
+            i = colours.get(node.group, 0) % len(PALETTE)
+            style = f'shape=box, style="filled", fillcolor="{PALETTE[i]}", color="{PALETTE_BORDER[i]}"'
+        if node.deleted:
+            style += ', style="filled,dashed", fontcolor="#777777"'
+        if node.focus:
+            style += ", penwidth=3"
+        css_class = node.kind + (" focus" if node.focus else "")
+        lines.append(
+            f"  {dot_quote(node.key)} [id={dot_quote(node.key)}, class={dot_quote(css_class)}, "
+            f"label={dot_quote(node.label)}, "
+            f"URL={dot_quote(node.href)}, tooltip={dot_quote(node.tooltip or node.label)}, {style}];"
+        )
+    for src, dst, kind, tooltip in graph.edges:
+        edge_id = f"{src}->{dst}"
+        lines.append(
+            f"  {dot_quote(src)} -> {dot_quote(dst)} [id={dot_quote(edge_id)}, class={dot_quote(kind)}, "
+            f"tooltip={dot_quote(tooltip or kind)}];"
+        )
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
 def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lineage
+from lineage import render
 from lineage.errors import InvalidArgumentError, NotFoundError
 from lineage.report import layout, model, write_report
 
@@ -434,7 +435,7 @@ def test_any_run_name_and_job_type_is_escaped_and_drawn(tmp_path_factory, name, 
 
 
 def test_dot_quoting_and_svg_cleaning():
-    assert layout.quote('a"b\\c\nd') == '"a\\"b\\\\c d"'
+    assert render.dot_quote('a"b\\c\nd') == '"a\\"b\\\\c d"'
     svg = layout.clean_svg(
         '<?xml version="1.0"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/x.dtd">\n'
         '<!-- made by -->\n<svg width="1pt" xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
@@ -443,7 +444,9 @@ def test_dot_quoting_and_svg_cleaning():
     )
     assert svg == '<svg width="1pt"><a href="runs/a.html"><text>x</text></a></svg>'
     rendered = layout.render_svg(
-        layout.to_dot(layout.DotGraph("g", [layout.DotNode("run:a", "train:a", "run", "runs/a.html")], []), ["dataset"])
+        render.styled_dot(
+            render.DotGraph("g", [render.DotNode("run:a", "train:a", "run", "runs/a.html")], []), ["dataset"]
+        )
     )
     assert rendered.startswith("<svg") and "http" not in rendered and 'href="runs/a.html"' in rendered
 
@@ -467,12 +470,12 @@ def test_the_dot_program_and_the_bundled_library_draw_the_same_graph(monkeypatch
 
     if shutil.which("dot") is None:
         pytest.skip("no Graphviz 'dot' program installed: only the bundled library is used here")
-    source = layout.to_dot(
-        layout.DotGraph(
+    source = render.styled_dot(
+        render.DotGraph(
             "g",
             [
-                layout.DotNode("run:a", "train:a", "run", "runs/a.html"),
-                layout.DotNode("version:1", "m:v0", "version", "versions/1.html", group="model"),
+                render.DotNode("run:a", "train:a", "run", "runs/a.html"),
+                render.DotNode("version:1", "m:v0", "version", "versions/1.html", group="model"),
             ],
             [("run:a", "version:1", "produced", "produced")],
         ),

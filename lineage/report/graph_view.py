@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from ..render import DotGraph, DotNode, styled_dot
 from .html import anchor, e, page, run_href, version_href
-from .layout import DotGraph, DotNode, render_svg, to_dot
+from .layout import render_svg
 from .model import ReportData, Selection
 
 FIT_NODES = 60
@@ -30,7 +31,7 @@ def type_view(data: ReportData, types: list[str]) -> str:
         )
     for src, dst, a in sorted(t.edges(data=True)):
         graph.edges.append((src, dst, a["kind"], f"{a['kind']} x{a.get('count', 1)}"))
-    return render_svg(to_dot(graph, types))
+    return render_svg(styled_dot(graph, types))
 
 
 def exploded_view(data: ReportData, selection: Selection, types: list[str]) -> str:
@@ -66,7 +67,7 @@ def exploded_view(data: ReportData, selection: Selection, types: list[str]) -> s
             if dst in chosen:
                 kind = g.edges[key, dst]["kind"]
                 graph.edges.append((key, dst, kind, kind))
-    return render_svg(to_dot(graph, types))
+    return render_svg(styled_dot(graph, types))
 
 
 def graph_page(data: ReportData, selection: Selection, ref: str | None) -> str:
@@ -98,6 +99,6 @@ def graph_page(data: ReportData, selection: Selection, ref: str | None) -> str:
 
 
 def _fills(n: int) -> list[str]:
-    from .layout import PALETTE
+    from ..render import PALETTE
 
     return [PALETTE[i % len(PALETTE)] for i in range(n)]

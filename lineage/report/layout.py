@@ -1,4 +1,4 @@
-"""Graph layout: DOT text for lineage graphs, laid out by Graphviz as inline SVG.
+"""Graph layout: the report's DOT (from :mod:`lineage.render`) laid out by Graphviz as inline SVG.
 
 Graphviz is the ``dot`` program when it is installed, else the Graphviz library bundled in
 the ``pygraphviz`` wheel (so a fresh machine needs nothing but pip). The SVG is cleaned
@@ -14,82 +14,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
 
 from ..errors import LineageError
-
-FONT = "Helvetica,Arial,sans-serif"
-RUN_STYLE = 'shape=box, style="rounded,filled", fillcolor="#e3ecfa", color="#3b6fc4"'
-JOB_STYLE = 'shape=box, style="rounded,filled,bold", fillcolor="#e3ecfa", color="#3b6fc4"'
-# Artifact types get a colour each, in order of first appearance (dataset, model, ...).
-PALETTE = ["#fdebd3", "#dff3e4", "#f3e1f5", "#fff6c8", "#dcf1f7", "#f6dede"]
-PALETTE_BORDER = ["#d9822b", "#2f9a55", "#9b4fb0", "#b39b12", "#2a8fa8", "#c04848"]
-
-
-@dataclass
-class DotNode:
-    """One node to draw: ``key`` is its graph key (``run:ab12cd34``, ``type:dataset``)."""
-
-    key: str
-    label: str
-    kind: str  # run | version | job_type | artifact_type
-    href: str
-    tooltip: str = ""
-    group: str = ""  # the artifact type, for its colour
-    deleted: bool = False
-    focus: bool = False
-
-
-@dataclass
-class DotGraph:
-    """Nodes and edges to lay out; edges are (source key, target key, kind, tooltip)."""
-
-    name: str
-    nodes: list[DotNode] = field(default_factory=list)
-    edges: list[tuple[str, str, str, str]] = field(default_factory=list)
-
-
-def quote(text: str) -> str:
-    """A DOT double-quoted string (backslashes kept literal, so ``\\n`` is no line break)."""
-    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
-
-
-def to_dot(graph: DotGraph, types: list[str]) -> str:
-    """The DOT source of a graph: left to right as in W&B, every node a link to its page.
-
-    ``types`` are the store's artifact types: each gets the same colour in every graph.
-    """
-    colours = {t: i for i, t in enumerate(types)}
-    lines = [
-        f"digraph {quote(graph.name)} {{",
-        f'  graph [id={quote(graph.name)}, rankdir=LR, bgcolor="transparent", nodesep=0.18, ranksep=0.45, '
-        f'fontname="{FONT}"];',
-        f'  node [fontname="{FONT}", fontsize=11, height=0.3, margin="0.12,0.05"];',
-        '  edge [color="#7a869a", arrowsize=0.6];',
-    ]
-    for node in graph.nodes:
-        if node.kind in ("run", "job_type"):
-            style = RUN_STYLE if node.kind == "run" else JOB_STYLE
-        else:
-            i = colours.get(node.group, 0) % len(PALETTE)
-            style = f'shape=box, style="filled", fillcolor="{PALETTE[i]}", color="{PALETTE_BORDER[i]}"'
-        if node.deleted:
-            style += ', style="filled,dashed", fontcolor="#777777"'
-        if node.focus:
-            style += ", penwidth=3"
-        lines.append(
-            f"  {quote(node.key)} [id={quote(node.key)}, class={quote(node.kind + (' focus' if node.focus else ''))}, "
-            f"label={quote(node.label)}, "
-            f"URL={quote(node.href)}, tooltip={quote(node.tooltip or node.label)}, {style}];"
-        )
-    for src, dst, kind, tooltip in graph.edges:
-        edge_id = f"{src}->{dst}"
-        lines.append(
-            f"  {quote(src)} -> {quote(dst)} [id={quote(edge_id)}, class={quote(kind)}, "
-            f"tooltip={quote(tooltip or kind)}];"
-        )
-    lines.append("}")
-    return "\n".join(lines) + "\n"
 
 
 def render_svg(dot_source: str) -> str:
