@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup sqlite3-shell run test lint bench clean
+.PHONY: setup system-tools run test lint bench clean
 
 setup: $(STAMP)
 
@@ -15,19 +15,24 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[pipeline,test]'
 	@touch $(STAMP)
 
-# The tests run queries/*.sql in the sqlite3 shell (tests/test_queries_sql.py): install
-# Debian's sqlite3 package when the shell is missing (as root, or through sudo).
-sqlite3-shell:
-	@command -v sqlite3 >/dev/null 2>&1 || { \
-		echo "installing the sqlite3 shell (Debian package sqlite3)"; \
+# System tools the tests use, from Debian's packages when missing (as root, or through sudo):
+# the sqlite3 shell runs queries/*.sql (tests/test_queries_sql.py); Graphviz's dot program
+# must draw the report's graphs as the bundled library does (tests/test_report.py).
+system-tools:
+	@missing=""; \
+	command -v sqlite3 >/dev/null 2>&1 || missing="$$missing sqlite3"; \
+	command -v dot >/dev/null 2>&1 || missing="$$missing graphviz"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
 		sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
-		$$sudo apt-get update -q && $$sudo apt-get install -y -q --no-install-recommends sqlite3; }
+		$$sudo apt-get update -q && $$sudo apt-get install -y -q --no-install-recommends $$missing; \
+	fi
 
 run: setup
 	$(PY) -m pipeline --store .lineage --data data
 	$(PY) -m lineage.cli --store .lineage report --out lineage-report
 
-test: setup sqlite3-shell
+test: setup system-tools
 	$(PY) -m pytest
 
 lint: setup
