@@ -95,6 +95,11 @@ class StoreHandle:
         """The store's database (an existing store; see :meth:`create`)."""
         return self._db or self._open(create=False)
 
+    def open(self) -> Self:
+        """Open an existing store now (``NotFoundError`` if none is here), e.g. to fail early."""
+        self._open(create=False)
+        return self
+
     def create(self) -> Self:
         """Create the store folder and database if missing (what the first write does)."""
         self._open(create=True)

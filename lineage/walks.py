@@ -155,7 +155,7 @@ def _walk(store: Store, direction: str, ref: str, depth: int | None) -> Subgraph
                     depths[after] = level
                     reached.append(after)
         frontier = reached
-    keys = {node: f"run:{node}" if isinstance(node, str) else f"version:{node}" for node in labels}
+    keys = {node: node_key("run" if isinstance(node, str) else "version", node) for node in labels}
     ordered = sorted((d, isinstance(node, int), str(node), node) for node, d in depths.items())
     nodes = [
         {"kind": "version" if is_version else "run", "id": id, "label": labels[node], "depth": d}

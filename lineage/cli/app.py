@@ -35,8 +35,7 @@ class StoreHandle:
         if self._store is None:
             from ..facade import Store
 
-            self._store = Store(self.dir)
-            self._store.db  # noqa: B018 - opens it now, so "no store here" is reported first
+            self._store = Store(self.dir).open()  # now, so "no store here" is reported first
         return self._store
 
 
