@@ -240,14 +240,7 @@ class BlobStore:
         existing = self.existing(sha256)
         if existing is not None:
             return existing
-        tmp = self._temp_path(self._ensure_dir(sha256[:2]), sha256[2:])
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
-        try:
-            write_all(fd, memoryview(data))
-            st = os.fstat(fd)
-        finally:
-            os.close(fd)
-        return self._place(tmp, sha256, st)
+        return self._write_new(sha256, data)
 
     def put_file(self, source: str | os.PathLike, size: int | None = None) -> BlobInfo:
         """Copy a file into the store, hashing exactly the bytes written."""
