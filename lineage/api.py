@@ -28,7 +28,7 @@ from .facade import Store
 from .logged import LoggedArtifact
 from .refs import parse_ref
 from .storage import versions
-from .storage.records import RunInfo, history_rows, run_file_rows, run_version_ids
+from .storage.records import RunInfo, history_rows, run_file_rows
 
 _FIELDS = {"state": "state", "jobType": "job_type", "job_type": "job_type", "group": "group", "tags": "tags",
            "display_name": "name", "name": "id", "id": "id", "project": "project", "notes": "notes",
@@ -128,10 +128,8 @@ class ApiRun:
         return self._versions("consumed")
 
     def _versions(self, edge: str) -> list[LoggedArtifact]:
-        db = self._store.db
-        return [
-            LoggedArtifact(self._store, versions.version_row(db, vid)) for vid in run_version_ids(db, self.id, edge)
-        ]
+        edges = versions.run_edges(self._store.db, [self.id])[self.id]  # one query, oldest edge first
+        return [LoggedArtifact(self._store, row) for kind, row, _ in edges if kind == edge]
 
     def scan_history(
         self, keys: list[str] | None = None, page_size: int = 1000, min_step: int | None = None,

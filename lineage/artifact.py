@@ -25,6 +25,7 @@ from .entries import (
     ManifestEntry,
     find_entry,
     manifest_digest,  # the digest's one home: entries.py (fsck imports it there)
+    parent_folders,
 )
 from .errors import InvalidArgumentError, LineageError, PathNotFoundError
 from .folders import walk_folder
@@ -176,7 +177,7 @@ class Artifact:
 
         Also called before any bytes are written, so a refused path leaves no blob behind.
         """
-        parents = _parents(path)
+        parents = parent_folders(path)
         clash = next((p for p in parents if p in self._entries or p in self._references), None)
         if clash is None and self._folders[path]:
             clash = next(p for p in (*self._entries, *self._references) if p.startswith(path + "/"))
@@ -272,7 +273,7 @@ class Artifact:
             self._entries.update((path, blobs[path]) for path, _ in pairs)
             for path, _ in pairs:
                 if "/" in path:
-                    self._folders.update(_parents(path))
+                    self._folders.update(parent_folders(path))
         else:
             for path, _ in pairs:
                 self._add(path, blobs[path])
@@ -301,7 +302,7 @@ class Artifact:
             self._refuse_clash(entry.path)
         for entry in entries:
             if entry.path not in self._references:
-                self._folders.update(_parents(entry.path))
+                self._folders.update(parent_folders(entry.path))
             self._references[entry.path] = entry
         return [ManifestEntry(e.path, e.sha256, e.size, ref=e.uri) for e in entries]
 
@@ -319,15 +320,9 @@ class Artifact:
         for p in doomed:
             self._entries.pop(p, None)
             self._references.pop(p, None)
-            self._folders.subtract(_parents(p))
+            self._folders.subtract(parent_folders(p))
 
     def _logged_as(self, logged: LoggedArtifact) -> None:
         self.logged = logged
         if self._release is not None:
             self._release()
-
-
-def _parents(path: str) -> list[str]:
-    """The folder prefixes of a path: 'a/b/c' -> ['a', 'a/b']."""
-    parts = path.split("/")
-    return ["/".join(parts[:i]) for i in range(1, len(parts))]

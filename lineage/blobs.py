@@ -74,12 +74,12 @@ class BlobStore:
         self,
         root: Path,
         recorded: Callable[[str], tuple[int, int] | None],
-        recorded_many: Callable[[set[str]], dict[str, tuple[int, int]]] | None = None,
+        recorded_many: Callable[[set[str]], dict[str, tuple[int, int]]],
     ):
         self.root = root
         self._root = str(root)
         self._recorded = recorded
-        self._recorded_many = recorded_many or (lambda shas: {s: r for s in shas if (r := recorded(s)) is not None})
+        self._recorded_many = recorded_many
         self._dirs: set[str] = set()
         self._unsynced: list[str] = []
         self._fresh: dict[str, BlobInfo] = {}  # written by this process, maybe not yet recorded
@@ -265,8 +265,8 @@ class BlobStore:
         from concurrent.futures import ThreadPoolExecutor
 
         out: list[BlobInfo | _Pick] = []
-        store_errors = disk_errors(self.root)  # only around the store's writes: a source the
-        # user may not read is their error (the caller says so), not a read-only store
+        # disk_errors only around the store's writes: a source the user may not read is
+        # their error (the caller says so), not a read-only store.
         with ThreadPoolExecutor(WRITERS) if WRITERS else contextlib.nullcontext() as pool:
             batch: list[tuple[str, bytes]] = []
             held = 0
@@ -285,7 +285,7 @@ class BlobStore:
                     with disk_errors(self.root):
                         out += self._put_batch(batch, pool)
                     batch, held = [], 0
-            with store_errors:
+            with disk_errors(self.root):
                 out += self._put_batch(batch, pool)
                 return [item.result() if isinstance(item, _Pick) else item for item in out]
 

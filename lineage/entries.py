@@ -76,6 +76,12 @@ class Manifest:
         return self.entries.get(path)
 
 
+def parent_folders(path: str) -> list[str]:
+    """The folder prefixes of an entry's path: 'a/b/c' -> ['a', 'a/b']."""
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
 def find_entry(manifest: Manifest, name: str, where: str) -> ManifestEntry:
     """``get_entry``: the entry at ``name``, or a clear error listing a few that exist."""
     entry = manifest.entries.get(str(name))

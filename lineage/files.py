@@ -161,6 +161,4 @@ def _copy_fd(src: int, dst: int) -> None:
             os.lseek(dst, 0, os.SEEK_SET)
             os.ftruncate(dst, 0)
     while chunk := os.read(src, 8 << 20):
-        view = memoryview(chunk)
-        while view:
-            view = view[os.write(dst, view) :]
+        write_all(dst, memoryview(chunk))

@@ -21,12 +21,13 @@ import sqlite3
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-from .blobs import hash_file
+from .blobs import DIGEST_RE, hash_file
 from .entries import manifest_digest
 from .errors import LineageError
 from .formats import format_bytes
-from .gc import DIGEST_RE, stray_temps
+from .gc import stray_temps
 from .references import ReferenceEntry
 from .storage import upkeep
 
@@ -134,11 +135,12 @@ def fsck(store, quick: bool = False, progress: Callable[[int, int], None] | None
     blobs_checked = bytes_checked = 0
     try:
         problems += _check_runs(store)
-        blob_problems, blobs_checked, bytes_checked, used = _check_blobs(store, quick, progress)
+        links = store.blobs.links()  # one scan of blobs/; nothing behind a link is read
+        blob_problems, blobs_checked, bytes_checked, used = _check_blobs(store, quick, progress, set(links))
         problems += blob_problems
         problems += _check_versions(db, full=not quick)
         problems += _check_refs(db)
-        problems += _leftovers(store, used)
+        problems += _leftovers(store, used, links)
     except (sqlite3.DatabaseError, LineageError) as exc:
         # A damaged database (already named above) can fail any later query: stop there.
         if not any(p.kind == "database" for p in problems):
@@ -197,7 +199,7 @@ def _check_runs(store) -> list[Problem]:
     return problems
 
 
-def _check_blobs(store, quick: bool, progress) -> tuple[list[Problem], int, int, set[str]]:
+def _check_blobs(store, quick: bool, progress, linked: set[Path]) -> tuple[list[Problem], int, int, set[str]]:
     used: dict[str, tuple[int, int | None, int | None, str]] = {}
     for sha256, size, rec_size, rec_mtime, user in upkeep.used_blobs(store.db):
         used.setdefault(sha256, (size, rec_size, rec_mtime, user))
@@ -206,10 +208,9 @@ def _check_blobs(store, quick: bool, progress) -> tuple[list[Problem], int, int,
     if progress is not None:
         progress(0, total)
     problems = []
-    linked = set(store.blobs.links())  # named by _leftovers; nothing behind them is read
-    for sha256, (size, rec_size, rec_mtime, user) in sorted(used.items()):
-        if store.blobs.root in linked:
-            break
+    # A linked blobs/ folder is named by _leftovers; none of its blobs is read.
+    checked = {} if store.blobs.root in linked else used
+    for sha256, (size, rec_size, rec_mtime, user) in sorted(checked.items()):
         if not isinstance(sha256, str) or not DIGEST_RE.fullmatch(sha256):
             problems.append(
                 Problem(
@@ -300,7 +301,7 @@ def _version_problem(ref: str, digest: str, size: int, count: int, files: dict, 
     ]
 
 
-def _leftovers(store, used: set[str]) -> list[Problem]:
+def _leftovers(store, used: set[str], linked: list[Path]) -> list[Problem]:
     links = [
         Problem(
             "link",
@@ -308,7 +309,7 @@ def _leftovers(store, used: set[str]) -> list[Problem]:
             f"{path} is a link (to {os.readlink(path)!r}): a store must not lead outside itself; lineage never "
             "follows it: replace it with the file or folder itself",
         )
-        for path in store.blobs.links()
+        for path in linked
     ]
     if links and links[0].subject == str(store.blobs.root):
         return links

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from . import active
-from .entries import Manifest, ManifestEntry, find_entry
+from .entries import Manifest, ManifestEntry, find_entry, parent_folders
 from .errors import InvalidArgumentError
 from .refs import LATEST, check_alias, check_tags
 from .storage import versions
@@ -240,7 +240,7 @@ class VersionEdits:
         for row in versions.reference_rows(store.db, self.id):
             entry = ReferenceEntry(*row)
             draft._references[entry.path] = entry
-            draft._folders.update(_parents(entry.path))
+            draft._folders.update(parent_folders(entry.path))
         return draft
 
 
@@ -255,8 +255,3 @@ def check_ttl(value: Any) -> timedelta | None:
 
 def _parse(stamp: str) -> datetime:
     return datetime.strptime(stamp, versions.STAMP_FORMAT).replace(tzinfo=UTC)
-
-
-def _parents(path: str) -> list[str]:
-    parts = path.split("/")
-    return ["/".join(parts[:i]) for i in range(1, len(parts))]

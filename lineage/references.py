@@ -153,8 +153,4 @@ def _copy_folder(source: str, target: str) -> None:
         for name in names:
             src = os.path.join(folder, name)
             if os.path.isfile(src):
-                replace_with(os.path.join(here, name), functools.partial(_copy_followed, src))
-
-
-def _copy_followed(src: str, tmp: str) -> None:
-    copy_new(src, tmp, follow=True)
+                replace_with(os.path.join(here, name), functools.partial(copy_new, src, follow=True))

@@ -57,8 +57,7 @@ class RunArtifacts:
         clean = versions.clean_aliases(aliases)
         entries = dict(artifact._entries)
         staged_in = artifact._store if artifact._store is not None and artifact._store.dir != self.store.dir else None
-        copied = staged_in is not None
-        if copied:
+        if staged_in is not None:
             # Held until the commit, so gc cannot free the copied blobs before a version uses them.
             self.store.staging.acquire()
         try:
@@ -80,7 +79,7 @@ class RunArtifacts:
             )
             version_id = versions.commit(self.store.db, self.id, new)
         finally:
-            if copied:
+            if staged_in is not None:
                 self.store.staging.release()
         logged = LoggedArtifact(self.store, versions.version_row(self.store.db, version_id))
         artifact._logged_as(logged)  # releases its hold on the store it was staged in
@@ -149,11 +148,8 @@ class RunArtifacts:
         return artifact
 
     def _copy_blobs(self, source: StoreHandle, entries: dict) -> dict:
-        self.store.staging.acquire()
-        try:
-            return {path: self.store.blobs.put_file(source.blobs.check(b.sha256)) for path, b in entries.items()}
-        finally:
-            self.store.staging.release()
+        # The caller holds this store's staging lock until the commit.
+        return {path: self.store.blobs.put_file(source.blobs.check(b.sha256)) for path, b in entries.items()}
 
     def use_artifact(
         self,

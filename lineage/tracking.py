@@ -26,7 +26,7 @@ from .media import Image
 from .names import run_name
 from .openlineage import live
 from .processes import identity
-from .refs import check_job_type, check_name, check_path, check_run_name, check_utf8
+from .refs import check_job_type, check_name, check_path, check_run_name
 from .run_artifacts import RunArtifacts
 from .storage import runs
 from .storage.db import now
@@ -88,8 +88,6 @@ class Run(RunArtifacts, RunCompat):
             check_job_type(job_type)
         if name is not None:
             check_run_name(name)
-        if notes is not None:
-            check_utf8(notes, "run notes")
         self._group: str | None = None
         self._tags: list[str] = []
         self._notes: str | None = None

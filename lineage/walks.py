@@ -94,7 +94,8 @@ def _start(store: Store, ref: str) -> tuple[str, str]:
     the core's resolvers (the usual one-line errors).
     """
     run_key = parse_run_ref(ref)
-    key = ref if run_key is not None else str(parse_ref(ref))  # 'entity/p/a' -> 'p/a:latest'
+    parsed = parse_ref(ref) if run_key is None else None
+    key = ref if parsed is None else str(parsed)  # 'entity/p/a' -> 'p/a:latest'
     rows = graph_rows.ref_targets(store.db, key)
     if len(rows) == 1:
         kind, id = rows[0]
@@ -103,9 +104,9 @@ def _start(store: Store, ref: str) -> tuple[str, str]:
         raise _damaged(store, f"ref {key!r} names {kind} {id!r}")
     if run_key is not None:
         store.run(run_key)
-    else:
+    elif parsed is not None:
         # A registry ref (model-registry/name:alias) is not in the refs table: the core resolves it.
-        row = versions.resolve(store.db, parse_ref(ref), allow_deleted=True)
+        row = versions.resolve(store.db, parsed, allow_deleted=True)
         if not rows:
             return "version", str(row.id)
     raise InvalidArgumentError(f"ref {ref!r} names {len(rows)} nodes: use run:<id> or a project/name ref")

@@ -27,7 +27,7 @@ def import_(handle: StoreHandle, file: str, fmt: str, as_json: bool) -> None:
     produce edges, so ancestry walks from a model back through the jobs that built its
     data. Creates the store if needed; importing the same file again adds nothing.
 
-    \\b
+    
     Example:  lineage import --format openlineage dbt-events.ndjson
     """
     from ..facade import Store

@@ -64,7 +64,8 @@ def write_report(store, out_dir: str | os.PathLike = DEFAULT_DIR, ref: str | Non
         if not _SHA_RE.fullmatch(sha256 or ""):
             return None
         try:
-            return Path(store.blobs.check(sha256)).read_bytes()
+            with store.blobs.open(sha256) as f:
+                return f.read()
         except (LineageError, OSError):
             return None
 

@@ -241,12 +241,6 @@ def run_file_rows(db, run_id: str) -> list[tuple[str, str, int]]:
     return db.read("SELECT path, sha256, size FROM run_files WHERE run_id = ? ORDER BY path", (run_id,))
 
 
-def run_version_ids(db, run_id: str, edge: str) -> list[int]:
-    """Ids of the versions a run produced (``edge='produced'``) or consumed, oldest edge first."""
-    table = {"produced": "produced", "consumed": "consumed"}[edge]
-    return [r[0] for r in db.read(f"SELECT version_id FROM {table} WHERE run_id = ? ORDER BY created_at", (run_id,))]
-
-
 IMPORTED_HOST = "openlineage"  # runs made by import: no local process, never marked crashed
 
 
