@@ -1,7 +1,8 @@
--- lineage store schema, version 6 (2: runs_by_name, for run:<name> refs; 3: runs_running;
+-- lineage store schema, version 8 (2: runs_by_name, for run:<name> refs; 3: runs_running;
 -- 4: reference_files, for artifact.add_reference; runs.group_name and runs.tags;
 -- versions.tags and versions.expires_at (W&B's ttl); registry_links, registry_aliases;
--- 5: openlineage_backlog; 6: refs, the table every ref is resolved through).
+-- 5: openlineage_backlog; 6: refs, the table every ref is resolved through; 7: file_state
+-- keyed with ctime; 8: store_settings, where a store keeps its blob root).
 --
 -- This file is the one definition of a store's database. `lineage` runs it to create
 -- a new store (every statement is idempotent), `PRAGMA user_version` records which
@@ -13,7 +14,7 @@
 -- Edges point the way data flows: producing run -> version -> consuming run.
 -- Times are ISO 8601 UTC text ('2026-11-23T10:00:00.123456Z'), so they sort as text.
 
-PRAGMA user_version = 7;
+PRAGMA user_version = 8;
 
 -- runs: one row per run (a process step of a pipeline): who, what kind, its state.
 -- config holds the run's config as a JSON object; pid/host/pid_started let a later
@@ -221,6 +222,14 @@ CREATE TABLE IF NOT EXISTS openlineage_backlog (
     event_type TEXT    NOT NULL,
     event      TEXT    NOT NULL,
     created_at TEXT    NOT NULL
+);
+
+-- store_settings: what every client of the store must agree on, one row per key.
+-- blob_root: where the store's blobs live when not in blobs/ beside this database (an
+-- s3://bucket/prefix URL or a shared folder path); absent for a folder store.
+CREATE TABLE IF NOT EXISTS store_settings (
+    key   TEXT NOT NULL PRIMARY KEY,
+    value TEXT NOT NULL
 );
 
 -- edges: every edge in the direction data flows, one view for hand-written SQL.

@@ -255,3 +255,11 @@ class Ref(SQLModel, table=True):
     ref: str = _text(primary_key=True)
     kind: str = _text(primary_key=True)
     id: str = _text(primary_key=True)
+
+
+class StoreSetting(SQLModel, table=True):
+    """One setting every client of the store agrees on (``blob_root``)."""
+
+    __tablename__ = "store_settings"
+    key: str = _text(primary_key=True)
+    value: str = _text()

@@ -274,3 +274,16 @@ def test_a_foreign_database_with_a_schema_version_is_refused_and_left_as_it_was(
         lineage.Store(store_dir).runs()
     assert (store_dir / "lineage.db").read_bytes() == before  # not even switched to WAL
     assert sorted(p.name for p in store_dir.iterdir()) == ["lineage.db"]
+
+
+def test_store_settings_keep_one_value_per_key_across_reopens(tmp_path):
+    from lineage.storage import settings
+
+    store = lineage.Store(tmp_path).create()
+    assert settings.get(store.db, settings.BLOB_ROOT) is None
+    settings.put(store.db, settings.BLOB_ROOT, "/shared/blobs")
+    settings.put(store.db, settings.BLOB_ROOT, "s3://team/lineage")
+    store.close()
+    reopened = lineage.Store(tmp_path).open()
+    assert settings.get(reopened.db, settings.BLOB_ROOT) == "s3://team/lineage"
+    assert reopened.db.read("SELECT count(*) FROM store_settings") == [(1,)]

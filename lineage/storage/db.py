@@ -99,6 +99,8 @@ MIGRATIONS: dict[int, str] = {
     # 7: file_state is a cache: rebuilt with ctime in its key, old entries (which could
     # name stale content) are dropped and the files are hashed once more.
     6: "DROP TABLE IF EXISTS file_state;\n" + _schema_part("file_state"),
+    # 8: store_settings (the blob root of a store whose blobs are not beside it).
+    7: _schema_part("store_settings"),
 }
 
 
