@@ -13,6 +13,15 @@ if TYPE_CHECKING:
     from .tracking import Run
 
 
+def config_mapping(config: Any, what: str = "config must be") -> Mapping[str, Any]:
+    """What W&B takes as a config: a mapping, or an argparse ``Namespace`` (or any object) as its ``vars``."""
+    if isinstance(config, Mapping):
+        return config
+    if not hasattr(config, "__dict__"):
+        raise InvalidArgumentError(f"{what} a dict or a namespace, not {type(config).__name__}")
+    return vars(config)
+
+
 class Config(RunMapping):
     """A run's config: attribute and item access, ``update``; saved on every change."""
 
@@ -45,11 +54,8 @@ class Config(RunMapping):
         As in W&B, changing the value of a key already set is refused unless
         ``allow_val_change=True`` (here, or given to ``init``).
         """
-        if other is not None and not isinstance(other, Mapping):
-            if not hasattr(other, "__dict__"):
-                raise InvalidArgumentError(f"config.update takes a dict or a namespace, not {type(other).__name__}")
-            other = vars(other)  # argparse.Namespace, and objects like it
-        merged = clean_object(dict(other or {}, **kwargs), "config")
+        other = {} if other is None else config_mapping(other, "config.update takes")
+        merged = clean_object(dict(other, **kwargs), "config")
         allowed = self._allow_val_change if allow_val_change is None else allow_val_change
         changed = [k for k, v in merged.items() if k in self._values and self._values[k] != v]
         if changed and not allowed:

@@ -202,9 +202,13 @@ class DotGraph:
     edges: list[tuple[str, str, str, str]] = field(default_factory=list)
 
 
-def dot_quote(text: str) -> str:
-    """A DOT double-quoted string (backslashes kept literal, so ``\\n`` is no line break)."""
-    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+def dot_quote(text: str, line_breaks: bool = False) -> str:
+    """A DOT double-quoted string, backslashes kept literal (so ``\\n`` in a name is no line break).
+
+    A newline in ``text`` becomes a space, or with ``line_breaks`` DOT's ``\\n`` line break.
+    """
+    newline = "\\n" if line_breaks else " "
+    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", newline) + '"'
 
 
 def styled_dot(graph: DotGraph, types: list[str]) -> str:
@@ -246,10 +250,6 @@ def styled_dot(graph: DotGraph, types: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
 def _is_process(attrs: dict[str, Any]) -> bool:
     return attrs.get("kind") in ("run", "job_type")
 
@@ -261,13 +261,13 @@ def to_dot(view: GraphView) -> str:
         style = ', style="rounded,filled", fillcolor="#e8f0fe"' if _is_process(attrs) else ""
         if attrs.get("deleted"):
             style += ', color="gray", fontcolor="gray"'
-        lines.append(f"  {_quote(key)} [label={_quote(view.label(key))}{style}];")
+        lines.append(f"  {dot_quote(key, True)} [label={dot_quote(view.label(key), True)}{style}];")
     for src, dst, attrs in view.edges:
         label = str(attrs.get("kind", ""))
         if attrs.get("count") is not None:
             label += f" ({attrs['count']})"
-        extra = f" [label={_quote(label)}]" if label else ""
-        lines.append(f"  {_quote(src)} -> {_quote(dst)}{extra};")
+        extra = f" [label={dot_quote(label, True)}]" if label else ""
+        lines.append(f"  {dot_quote(src, True)} -> {dot_quote(dst, True)}{extra};")
     lines.append("}")
     return "\n".join(lines)
 

@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import active, tracking
+from .config import config_mapping
 from .errors import ConflictError, InvalidArgumentError, NotFoundError
 from .storage import runs
 from .storage.db import DB_NAME
@@ -154,11 +155,7 @@ def _config_dict(config: Any, include: list[str] | None, exclude: list[str] | No
     """A dict from what W&B takes as config: a mapping or a namespace, filtered by keys."""
     if config is None:
         return None
-    if not isinstance(config, Mapping):
-        if not hasattr(config, "__dict__"):
-            raise InvalidArgumentError(f"config must be a dict or a namespace, not {type(config).__name__}")
-        config = vars(config)
-    out = dict(config)
+    out = dict(config_mapping(config))
     if include:
         out = {k: v for k, v in out.items() if k in include}
     if exclude:

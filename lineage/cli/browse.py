@@ -206,7 +206,7 @@ def _version_details(store, ref: str) -> dict[str, Any]:
         "file_count": art.file_count,
         "logged_by": logged_by.label if logged_by else None,
         "used_by": [r.label for r in art.used_by()],
-        "linked": [link.ref + (f" ({', '.join(link.aliases)})" if link.aliases else "") for link in art.linked()],
+        "linked": [link.label for link in art.linked()],
     }
 
 

@@ -105,7 +105,7 @@ def load(store) -> ReportData:
         run_files[run_id].append((path, size, sha256))
     links: dict[int, list[str]] = defaultdict(list)
     for link in store.links():
-        links[link.version_id].append(link.ref + (f" ({', '.join(link.aliases)})" if link.aliases else ""))
+        links[link.version_id].append(link.label)
     return ReportData(str(store.dir), graph, types, list(artifacts.values()), files, history, run_files, dict(links))
 
 

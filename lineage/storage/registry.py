@@ -37,6 +37,11 @@ class Link:
     def ref(self) -> str:
         return f"{self.registry}/{self.collection}:v{self.number}"
 
+    @property
+    def label(self) -> str:
+        """The ref with the collection's aliases: ``model-registry/mnist:v0 (production)``."""
+        return self.ref + (f" ({', '.join(self.aliases)})" if self.aliases else "")
+
 
 def parse_target(target: object) -> tuple[str, str]:
     """(registry, collection) of ``[entity/]registry/collection`` (W&B's target_path)."""
@@ -109,8 +114,7 @@ def resolve_link(db: Database, ref: Ref) -> int | None:
             (ref.project, ref.name, ref.selector),
         )
     if row is None:
-        have = ", ".join(lk.ref.split(":")[1] + (f" ({', '.join(lk.aliases)})" if lk.aliases else "")
-                         for lk in links(db, ref.project, ref.name))  # fmt: skip
+        have = ", ".join(lk.label.split(":", 1)[1] for lk in links(db, ref.project, ref.name))
         raise NotFoundError(f"{ref.project}/{ref.name} has no {ref.selector!r} (links: {have})")
     return row[0]
 
