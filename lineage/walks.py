@@ -133,10 +133,10 @@ def _walk(store: Store, direction: str, ref: str, depth: int | None) -> Subgraph
     if not rows:
         key = _explain(store, ref, key, run_key)
         rows = graph_rows.walk_rows(store.db, direction, key, limit)
-    return _subgraph(store, direction, key, rows)
+    return _subgraph(store, direction, key, rows, limit >= 0)
 
 
-def _subgraph(store: Store, direction: str, key: str, rows: list[tuple]) -> Subgraph:
+def _subgraph(store: Store, direction: str, key: str, rows: list[tuple], limited: bool) -> Subgraph:
     """The Subgraph of a walk's rows: (node key, label, a neighbour's key or NULL, is the start)."""
     labels: dict[str, str] = {}
     steps: dict[str, list[str]] = {}
@@ -144,37 +144,39 @@ def _subgraph(store: Store, direction: str, key: str, rows: list[tuple]) -> Subg
     for node, label, after, first in rows:
         if first:
             begin = node
-        if node not in labels:
+        if node in labels:
+            if after is not None:
+                steps[node].append(after)
+        else:
             labels[node] = label
-            steps[node] = []
-        if after is not None:
-            steps[node].append(after)
+            steps[node] = [] if after is None else [after]
     if begin is None or labels[begin] is None:
         raise _damaged(store, f"ref {key!r} names no run or version of this store")
     # On a cycle the start's rows come twice (see storage/edges.py WALK).
     steps[begin] = list(dict.fromkeys(steps[begin]))
-    # Breadth first from the start: depth is the edge count of a shortest path. A neighbour
-    # not in labels lies past the depth limit.
-    depths, frontier, level = {begin: 0}, [begin], 0
-    while frontier:
-        level += 1
-        reached = []
-        for node in frontier:
-            for after in steps[node]:
-                if after not in depths and after in labels:
-                    depths[after] = level
-                    reached.append(after)
-        frontier = reached
-    # Keys sort as (kind, id): 'run:...' before 'version:...'.
+    # Breadth first from the start, a level at a time: depth is the edge count of a shortest
+    # path, and nodes come by depth, then key ('run:...' before 'version:...'). With a depth
+    # limit, a neighbour not in labels lies past it; without one every neighbour was reached.
     nodes = []
-    for d, node in sorted((d, node) for node, d in depths.items()):
-        kind, _, id = node.partition(":")
-        nodes.append({"kind": kind, "id": id, "label": labels[node], "depth": d})
+    seen, level, depth = {begin}, [begin], 0
+    while level:
+        level.sort()
+        reached = []
+        for node in level:
+            kind, _, id = node.partition(":")
+            nodes.append({"kind": kind, "id": id, "label": labels[node], "depth": depth})
+            for after in steps[node]:
+                if after not in seen and (not limited or after in labels):
+                    seen.add(after)
+                    reached.append(after)
+        level, depth = reached, depth + 1
     # Edges point the way data flows: the upstream walk follows them backwards.
     if direction == "ancestry":
-        pairs = [(after, node) for node, afters in steps.items() for after in afters if after in labels]
+        pairs = [(after, node) for node, afters in steps.items() for after in afters]
     else:
-        pairs = [(node, after) for node, afters in steps.items() for after in afters if after in labels]
+        pairs = [(node, after) for node, afters in steps.items() for after in afters]
+    if limited:
+        pairs = [(source, target) for source, target in pairs if source in labels and target in labels]
     pairs.sort()
     edges = [{"kind": "produced" if s[0] == "r" else "consumed", "source": s, "target": t} for s, t in pairs]
     return Subgraph(store, begin, direction, nodes, edges)
