@@ -98,7 +98,7 @@ def _key(ref: str) -> tuple[str, str | None]:
 
 
 def _explain(store: Store, ref: str, key: str, run_key: str | None) -> str:
-    """Why the refs table maps ``key`` to no single node, as the core's one-line errors say it;
+    """Why the refs table maps ``key`` to no node or several, as the core's one-line errors say it;
     or, for a registry ref (model-registry/name:alias, not in the refs table), the key of its version."""
     rows = graph_rows.ref_targets(store.db, key)
     if len(rows) == 1:  # written since the walk looked
@@ -129,20 +129,25 @@ def _depth(depth: int | None) -> int:
 def _walk(store: Store, direction: str, ref: str, depth: int | None) -> Subgraph:
     limit = _depth(depth)
     key, run_key = _key(ref)
-    rows = graph_rows.walk_rows(store.db, direction, key, limit)
-    if not rows:
+    walk = _subgraph(store, direction, key, graph_rows.walk_rows(store.db, direction, key, limit), limit >= 0)
+    if walk is None:
         key = _explain(store, ref, key, run_key)
-        rows = graph_rows.walk_rows(store.db, direction, key, limit)
-    return _subgraph(store, direction, key, rows, limit >= 0)
+        walk = _subgraph(store, direction, key, graph_rows.walk_rows(store.db, direction, key, limit), limit >= 0)
+        if walk is None:
+            raise _damaged(store, f"ref {key!r} names no single node")
+    return walk
 
 
-def _subgraph(store: Store, direction: str, key: str, rows: list[tuple], limited: bool) -> Subgraph:
-    """The Subgraph of a walk's rows: (node key, label, a neighbour's key or NULL, is the start)."""
+def _subgraph(store: Store, direction: str, key: str, rows: list[tuple], limited: bool) -> Subgraph | None:
+    """The Subgraph of a walk's rows: (node key, label, a neighbour's key or NULL, is a start);
+    None unless the rows have exactly one start."""
     labels: dict[str, str] = {}
     steps: dict[str, list[str]] = {}
     begin = None
     for node, label, after, first in rows:
         if first:
+            if begin is not None and begin != node:
+                return None
             begin = node
         if node in labels:
             if after is not None:
@@ -150,6 +155,8 @@ def _subgraph(store: Store, direction: str, key: str, rows: list[tuple], limited
         else:
             labels[node] = label
             steps[node] = [] if after is None else [after]
+    if not rows:
+        return None
     if begin is None or labels[begin] is None:
         raise _damaged(store, f"ref {key!r} names no run or version of this store")
     # On a cycle the start's rows come twice (see storage/edges.py WALK).

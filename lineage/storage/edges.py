@@ -11,18 +11,17 @@ from importlib import resources
 
 from .db import Database, chunks, marks
 
-# The walk of queries/ancestry.sql and impact.sql, from the node the refs table maps :ref to
-# (when it maps it to exactly one), in one statement: one row per node reached and neighbour
-# one step on: the node's key ('run:<id>' or 'version:<id>'), its label, the neighbour's key
-# (NULL when none) and whether the node is the start; so Python gets the subgraph's edges with
-# its nodes and counts depths on them. No rows when the ref names no single node. With no
-# depth limit every node but the start has steps 1 (one row per node, no DISTINCT needed;
-# the start may come twice, as 0 and, on a cycle, 1) and :depth is 2.
+# The walk of queries/ancestry.sql and impact.sql, from the nodes the refs table maps :ref to,
+# in one statement: one row per node reached and neighbour one step on: the node's key
+# ('run:<id>' or 'version:<id>'), its label, the neighbour's key (NULL when none) and whether
+# the node is a start; so Python gets the subgraph's edges with its nodes and counts depths on
+# them. No rows when the ref names nothing; a ref naming several nodes (the file's HAVING
+# count(*) = 1) is refused by Python, which sees several starts. With no depth limit every
+# node but the start has steps 1 (one row per node, no DISTINCT needed; the start may come
+# twice, as 0 and, on a cycle, 1) and :depth is 2.
 WALK = """
 WITH RECURSIVE
-    start(kind, id) AS (
-        SELECT min(kind), min(id) FROM refs WHERE ref = :ref GROUP BY ref HAVING count(*) = 1
-    ),
+    start(kind, id) AS (SELECT kind, id FROM refs WHERE ref = :ref),
     walk(run_id, version_id, steps) AS (
         SELECT CASE WHEN kind = 'run' THEN id END,
                CASE WHEN kind = 'version' AND CAST(CAST(id AS INTEGER) AS TEXT) = id THEN CAST(id AS INTEGER) END,
