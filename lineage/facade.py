@@ -10,6 +10,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from . import walks
 from .logged import LoggedArtifact
 from .refs import parse_ref
 from .storage import listing, registry, versions
@@ -77,15 +78,11 @@ class Store(StoreHandle):
     # -- queries (lineage/query.py) ------------------------------------------------------
     def ancestry(self, ref: str, depth: int | None = None):
         """Everything ``ref`` (an artifact ref or ``run:<name or id>``) came from."""
-        from .query import ancestry
-
-        return ancestry(self, ref, depth)
+        return walks.ancestry(self, ref, depth)
 
     def impact(self, ref: str, depth: int | None = None):
         """Everything that depends on ``ref``."""
-        from .query import impact
-
-        return impact(self, ref, depth)
+        return walks.impact(self, ref, depth)
 
     def graph(self, explode: bool = False):
         """The whole store as a ``networkx.DiGraph``: type view, or one node per version and run."""

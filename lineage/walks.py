@@ -1,8 +1,10 @@
 """Ancestry and impact: the walks of ``queries/ancestry.sql`` and ``impact.sql`` as Subgraphs.
 
-A ref is resolved through the store's ``refs`` table, as the SQL files resolve it; the walk
-is the files' recursive CTE, from the start node, returning each node's label and the edges
-one step on, so depths (edges on a shortest path) are counted here, breadth first.
+Python checks a ref's syntax; one statement (storage/edges.py WALK) then resolves it through
+the store's ``refs`` table, as the SQL files do, and walks the files' recursive CTE from it,
+returning each node's label and its neighbours one step on, so the subgraph's edges come in
+the same query and depths (edges on a shortest path) are counted here, breadth first. Only a
+ref that names no single node costs more: the core's resolvers then say why.
 """
 
 from __future__ import annotations
@@ -87,28 +89,26 @@ class Subgraph:
         )
 
 
-def _start(store: Store, ref: str) -> tuple[str, str]:
-    """(kind, id) of the node ``ref`` names, found in the refs table as the SQL files find it.
-
-    The syntax is checked first; a ref that names nothing or several things is explained by
-    the core's resolvers (the usual one-line errors).
-    """
+def _key(ref: str) -> tuple[str, str | None]:
+    """(the refs table's key for ``ref``, the run part of a ``run:`` ref): the syntax is checked here."""
     run_key = parse_run_ref(ref)
-    parsed = parse_ref(ref) if run_key is None else None
-    key = ref if parsed is None else str(parsed)  # 'entity/p/a' -> 'p/a:latest'
+    if run_key is not None:
+        return ref, run_key
+    return str(parse_ref(ref)), None  # 'entity/p/a' -> 'p/a:latest'
+
+
+def _explain(store: Store, ref: str, key: str, run_key: str | None) -> str:
+    """Why the refs table maps ``key`` to no node or several, as the core's one-line errors say it;
+    or, for a registry ref (model-registry/name:alias, not in the refs table), the key of its version."""
     rows = graph_rows.ref_targets(store.db, key)
-    if len(rows) == 1:
-        kind, id = rows[0]
-        if kind == "run" or (kind == "version" and id.isascii() and id.isdigit()):
-            return kind, id
-        raise _damaged(store, f"ref {key!r} names {kind} {id!r}")
+    if len(rows) == 1:  # written since the walk looked
+        return key
     if run_key is not None:
         store.run(run_key)
-    elif parsed is not None:
-        # A registry ref (model-registry/name:alias) is not in the refs table: the core resolves it.
-        row = versions.resolve(store.db, parsed, allow_deleted=True)
+    else:
+        row = versions.resolve(store.db, parse_ref(ref), allow_deleted=True)
         if not rows:
-            return "version", str(row.id)
+            return f"{row.project}/{row.name}:v{row.number}"
     raise InvalidArgumentError(f"ref {ref!r} names {len(rows)} nodes: use run:<id> or a project/name ref")
 
 
@@ -128,51 +128,65 @@ def _depth(depth: int | None) -> int:
 
 def _walk(store: Store, direction: str, ref: str, depth: int | None) -> Subgraph:
     limit = _depth(depth)
-    kind, id = _start(store, ref)
-    # A node is its run id (text) or its version id (a number): the two never collide.
-    start = id if kind == "run" else int(id)
-    params = {"run_id": id if kind == "run" else None, "version_id": None if kind == "run" else start}
-    rows = graph_rows.walk_rows(store.db, direction, params, limit)
-    # Each row: a node reached, its label, and one neighbour a step on (or NULL).
-    labels: dict[str | int, str] = {}
-    steps: dict[str | int, list[str | int]] = {}
-    for run_id, version_id, label, after in rows:
-        node = version_id if run_id is None else run_id
-        if node not in labels:
+    key, run_key = _key(ref)
+    walk = _subgraph(store, direction, key, graph_rows.walk_rows(store.db, direction, key, limit), limit >= 0)
+    if walk is None:
+        key = _explain(store, ref, key, run_key)
+        walk = _subgraph(store, direction, key, graph_rows.walk_rows(store.db, direction, key, limit), limit >= 0)
+        if walk is None:
+            raise _damaged(store, f"ref {key!r} names no single node")
+    return walk
+
+
+def _subgraph(store: Store, direction: str, key: str, rows: list[tuple], limited: bool) -> Subgraph | None:
+    """The Subgraph of a walk's rows: (node key, label, a neighbour's key or NULL, is a start);
+    None unless the rows have exactly one start."""
+    labels: dict[str, str] = {}
+    steps: dict[str, list[str]] = {}
+    begin = None
+    for node, label, after, first in rows:
+        if first:
+            if begin is not None and begin != node:
+                return None
+            begin = node
+        if node in labels:
+            if after is not None:
+                steps[node].append(after)
+        else:
             labels[node] = label
-            steps[node] = []
-        if after is not None:
-            steps[node].append(after)
-    if labels.get(start) is None:
-        raise _damaged(store, f"ref {ref!r} names a {kind} that does not exist")
-    # Breadth first from the start: depth is the edge count of a shortest path.
-    depths, frontier, level = {start: 0}, [start], 0
-    while frontier:
-        level += 1
+            steps[node] = [] if after is None else [after]
+    if not rows:
+        return None
+    if begin is None or labels[begin] is None:
+        raise _damaged(store, f"ref {key!r} names no run or version of this store")
+    # On a cycle the start's rows come twice (see storage/edges.py WALK).
+    steps[begin] = list(dict.fromkeys(steps[begin]))
+    # Breadth first from the start, a level at a time: depth is the edge count of a shortest
+    # path, and nodes come by depth, then key ('run:...' before 'version:...'). With a depth
+    # limit, a neighbour not in labels lies past it; without one every neighbour was reached.
+    nodes = []
+    seen, level, depth = {begin}, [begin], 0
+    while level:
+        level.sort()
         reached = []
-        for node in frontier:
+        for node in level:
+            kind, _, id = node.partition(":")
+            nodes.append({"kind": kind, "id": id, "label": labels[node], "depth": depth})
             for after in steps[node]:
-                if after not in depths and after in labels:
-                    depths[after] = level
+                if after not in seen and (not limited or after in labels):
+                    seen.add(after)
                     reached.append(after)
-        frontier = reached
-    keys = {node: node_key("run" if isinstance(node, str) else "version", node) for node in labels}
-    ordered = sorted((d, isinstance(node, int), str(node), node) for node, d in depths.items())
-    nodes = [
-        {"kind": "version" if is_version else "run", "id": id, "label": labels[node], "depth": d}
-        for d, is_version, id, node in ordered
-    ]
+        level, depth = reached, depth + 1
     # Edges point the way data flows: the upstream walk follows them backwards.
-    pairs = []
-    for node, afters in steps.items():
-        here = keys[node]
-        for after in afters:
-            there = keys.get(after)
-            if there is not None:
-                pairs.append((there, here) if direction == "ancestry" else (here, there))
+    if direction == "ancestry":
+        pairs = [(after, node) for node, afters in steps.items() for after in afters]
+    else:
+        pairs = [(node, after) for node, afters in steps.items() for after in afters]
+    if limited:
+        pairs = [(source, target) for source, target in pairs if source in labels and target in labels]
     pairs.sort()
     edges = [{"kind": "produced" if s[0] == "r" else "consumed", "source": s, "target": t} for s, t in pairs]
-    return Subgraph(store, keys[start], direction, nodes, edges)
+    return Subgraph(store, begin, direction, nodes, edges)
 
 
 def ancestry(store: Store, ref: str, depth: int | None = None) -> Subgraph:

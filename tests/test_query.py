@@ -74,8 +74,14 @@ def test_ancestry_and_impact_match_networkx(tmp_path_factory, case, depth):
         expected = nx.single_source_shortest_path_length(directed, key, cutoff=depth)
         sub = walk(ref, depth=depth)
         got = {query.node_key(n["kind"], n["id"]): n["depth"] for n in sub.nodes}
-        assert got == expected
-        assert {(e["source"], e["target"]) for e in sub.edges} == set(g.subgraph(expected).edges)
+        assert got == expected and len(sub.nodes) == len(got)
+        pairs = [(e["source"], e["target"]) for e in sub.edges]
+        assert set(pairs) == set(g.subgraph(expected).edges) and len(pairs) == len(set(pairs))  # a cycle's start too
+        # Nodes by depth, then kind and id; edges by source and target: renderings follow these orders.
+        assert [(n["depth"], n["kind"], n["id"]) for n in sub.nodes] == sorted(
+            (n["depth"], n["kind"], n["id"]) for n in sub.nodes
+        )
+        assert pairs == sorted(pairs)
         assert set(sub.to_networkx().nodes) == set(expected)
     store.close()
 

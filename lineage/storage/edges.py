@@ -11,14 +11,22 @@ from importlib import resources
 
 from .db import Database, chunks, marks
 
-# The walk of queries/ancestry.sql and impact.sql from a known start, returning each node
-# reached with its label and its neighbours one step on (NULL when none), so Python gets the
-# subgraph's edges in the same query and counts depths on them. With no depth limit every
-# row has steps 0 (one row per node, no DISTINCT needed) and :depth is 1.
+# The walk of queries/ancestry.sql and impact.sql, from the nodes the refs table maps :ref to,
+# in one statement: one row per node reached and neighbour one step on: the node's key
+# ('run:<id>' or 'version:<id>'), its label, the neighbour's key (NULL when none) and whether
+# the node is a start; so Python gets the subgraph's edges with its nodes and counts depths on
+# them. No rows when the ref names nothing; a ref naming several nodes (the file's HAVING
+# count(*) = 1) is refused by Python, which sees several starts. With no depth limit every
+# node but the start has steps 1 (one row per node, no DISTINCT needed; the start may come
+# twice, as 0 and, on a cycle, 1) and :depth is 2.
 WALK = """
 WITH RECURSIVE
+    start(kind, id) AS (SELECT kind, id FROM refs WHERE ref = :ref),
     walk(run_id, version_id, steps) AS (
-        SELECT :run_id, :version_id, 0
+        SELECT CASE WHEN kind = 'run' THEN id END,
+               CASE WHEN kind = 'version' AND CAST(CAST(id AS INTEGER) AS TEXT) = id THEN CAST(id AS INTEGER) END,
+               0
+        FROM start
         UNION
         SELECT to_run.run_id, to_version.version_id, {next_steps}
         FROM walk w
@@ -26,10 +34,11 @@ WITH RECURSIVE
         LEFT JOIN {to_version} to_version ON to_version.run_id = w.run_id
         WHERE (to_run.run_id IS NOT NULL OR to_version.version_id IS NOT NULL) AND w.steps < :depth
     ),
-    found(run_id, version_id) AS (SELECT {distinct} run_id, version_id FROM walk)
-SELECT f.run_id, f.version_id,
+    found(run_id, version_id, start) AS (SELECT {distinct} run_id, version_id, steps = 0 FROM walk)
+SELECT coalesce('run:' || f.run_id, 'version:' || f.version_id),
        coalesce(coalesce(r.job_type, 'run') || ':' || r.name, a.type || ':' || a.name || ':v' || v.number),
-       coalesce(to_run.run_id, to_version.version_id)
+       coalesce('run:' || to_run.run_id, 'version:' || to_version.version_id),
+       f.start
 FROM found f
 LEFT JOIN runs r ON r.id = f.run_id
 LEFT JOIN versions v ON v.id = f.version_id
@@ -42,13 +51,12 @@ WALKS = {
     (direction, limited): WALK.format(
         to_run=to_run,
         to_version=to_version,
-        next_steps="w.steps + 1" if limited else "0",
+        next_steps="w.steps + 1" if limited else "1",
         distinct="DISTINCT" if limited else "",
     )
     for direction, (to_run, to_version) in EDGE_TABLES.items()
     for limited in (False, True)
 }
-
 
 # Version attributes, for all versions or for those listed in :ids (a JSON array).
 VERSION_ATTRIBUTES = """
@@ -69,9 +77,9 @@ def ref_targets(db: Database, ref: str) -> list[tuple[str, str]]:
     return db.read("SELECT kind, id FROM refs WHERE ref = ?", (ref,))
 
 
-def walk_rows(db: Database, direction: str, params: dict, depth: int) -> list[tuple]:
-    """(run_id, version_id, label, neighbour) rows of a walk; ``depth`` < 0 for no limit."""
-    return db.read(WALKS[direction, depth >= 0], {**params, "depth": depth if depth >= 0 else 1})
+def walk_rows(db: Database, direction: str, ref: str, depth: int) -> list[tuple]:
+    """(node, label, neighbour, is start) rows of a walk from ``ref`` (see WALK); ``depth`` < 0 for no limit."""
+    return db.read(WALKS[direction, depth >= 0], {"ref": ref, "depth": depth if depth >= 0 else 2})
 
 
 def version_attribute_rows(db: Database, ids: str | None) -> list[tuple]:
