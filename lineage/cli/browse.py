@@ -23,25 +23,38 @@ from .app import (
 
 
 @cli.command()
+@click.argument("dir", required=False)
+@click.option(
+    "--blobs",
+    "blob_root",
+    metavar="ROOT",
+    help="keep blobs at ROOT (s3://bucket/prefix or a folder), recorded in the store",
+)
 @json_option
 @click.pass_obj
-def init(handle: StoreHandle, as_json: bool) -> None:
-    """Create a store here (or at --store) if there is none.
+def init(handle: StoreHandle, dir: str | None, blob_root: str | None, as_json: bool) -> None:
+    """Create a store at DIR (or here, or at --store) if there is none.
 
     Creates the folder, its lineage.db and blobs/; an existing store is left as it is.
+    With --blobs the store keeps its blobs in S3 (or another folder) and records where,
+    so every client finds them (credentials and endpoint: the usual AWS_* settings).
 
     \b
     Example:  lineage --store ./.lineage init
+              lineage init ./team --blobs s3://ml-bucket/lineage
     """
     from ..facade import Store
 
-    store = Store(handle.dir)
+    store = Store(dir if dir is not None else handle.dir)
     existed = store.exists()
-    store.create()
+    store.create(blobs=blob_root)
+    root = store.blob_root()
     if as_json:
-        echo_json({"store": store.dir, "created": not existed})
+        echo_json({"store": store.dir, "created": not existed, "blobs": root or str(store.dir / "blobs")})
     else:
         click.echo(f"{'store already at' if existed else 'created store at'} {store.dir}")
+        if root is not None:
+            click.echo(f"blobs at {root}")
 
 
 @cli.command()

@@ -75,7 +75,7 @@ def write_report(store, out_dir: str | os.PathLike = DEFAULT_DIR, ref: str | Non
         name = f"media/{sha256}.png"
         if not (out / name).exists():
             try:
-                shutil.copyfile(store.blobs.check(sha256), out / name)
+                store.blobs.copy_to(sha256, None, out / name)
             except LineageError:
                 return None
         return name
