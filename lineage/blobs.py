@@ -466,8 +466,8 @@ class BlobStore:
                 continue
             yield StoredObject(name, str(path), st.st_size, st.st_mtime_ns)
 
-    def stray_temps(self) -> list[tuple[str, int]]:
-        """Temp files of processes that died mid-write, as (path, size)."""
+    def stray_temps(self, grace_s: float | None = None) -> list[tuple[str, int]]:
+        """Temp files of processes that died mid-write, as (path, size) (``grace_s`` is not needed here)."""
         out = []
         for path in dead_temps(self.iter_temps()):
             try:

@@ -101,7 +101,7 @@ def plan_gc(store, grace_s: float | None = None) -> GcPlan:
         for item in blob_store.listing()
         if DIGEST_RE.fullmatch(item.name) and item.name not in live and (young is None or item.mtime_ns < young)
     ]
-    temps = [GcItem(Path(w) if not w.startswith("s3://") else w, size) for w, size in blob_store.stray_temps()]
+    temps = [GcItem(Path(w) if not w.startswith("s3://") else w, size) for w, size in blob_store.stray_temps(grace)]
     rows = upkeep.unused_blob_rows(store.db)
     return GcPlan(blobs=tuple(blobs), temp_files=tuple(temps), rows=rows)
 

@@ -40,6 +40,7 @@ from .files import CHUNK, hash_file, replace_with
 WORKERS = 16  # concurrent requests: S3 latency, not bandwidth, bounds small-file uploads
 BATCH_BYTES = 32 << 20  # small files are read and hashed this many bytes at a time
 PENDING_BYTES = 256 << 20  # bytes read but not yet uploaded, at most
+LIST_FROM = 64  # this many new digests in one batch: list the root once instead of a HEAD each
 PART = 16 << 20  # multipart part size (and threshold) for large files
 TEMP_PREFIX = "tmp"  # temporary keys of large uploads: <prefix>/tmp/<host-pid-uuid>
 # Unreferenced objects younger than this are left by gc: on a team store a writer on
@@ -161,9 +162,10 @@ class S3BlobStore:
         with s3_errors(self.root):
             return self._upload(sha256, data)
 
-    def _upload(self, sha256: str, data: bytes | memoryview) -> BlobInfo:
+    def _upload(self, sha256: str, data: bytes | memoryview, absent: bool = False) -> BlobInfo:
+        """PUT the object unless a HEAD finds it (``absent``: a listing just found no such object)."""
         key = self.key(sha256)
-        if self._head(key) is None:
+        if absent or self._head(key) is None:
             digest = base64.b64encode(bytes.fromhex(sha256)).decode()
             # The server checks the body against our digest: bytes damaged in transit are refused.
             self.client.put_object(Bucket=self.bucket, Key=key, Body=bytes(data), ChecksumSHA256=digest)
@@ -189,21 +191,30 @@ class S3BlobStore:
         """
         out: list[BlobInfo | Future[BlobInfo]] = []
         queued: dict[str, Future[BlobInfo]] = {}
+        listed: set[str] | None = None  # every object under the root, when a listing was worth it
+        tried = False
+        small = sum(size <= SMALL for _, size in sources)
         pending: list[tuple[int, Future[BlobInfo]]] = []
         held = 0
         with s3_errors(self.root), ThreadPoolExecutor(WORKERS) as pool:
             batch: list[tuple[str, bytes]] = []
 
             def flush() -> None:
-                nonlocal held
+                nonlocal held, listed, tried
                 recorded = self._recorded_many({sha for sha, _ in batch} - self._fresh - queued.keys())
+                if not tried and len(batch) - len(recorded) >= LIST_FROM:
+                    tried = True
+                    # One listing page names 1,000 objects: cheaper than a HEAD per new file,
+                    # unless the root holds far more objects than we upload (then: HEADs).
+                    listed = self._list_names(max_pages=max(1, small // 200))
                 for sha256, data in batch:
                     if sha256 in queued:
                         out.append(queued[sha256])
                     elif sha256 in self._fresh or sha256 in recorded:
                         out.append(BlobInfo(sha256, len(data), 0))
                     else:
-                        future = queued[sha256] = pool.submit(self._upload, sha256, data)
+                        absent = listed is not None and sha256 not in listed
+                        future = queued[sha256] = pool.submit(self._upload, sha256, data, absent)
                         out.append(future)
                         pending.append((len(data), future))
                         held += len(data)
@@ -229,6 +240,19 @@ class S3BlobStore:
                     bytes_in_batch = 0
             flush()
             return [item.result() if isinstance(item, Future) else item for item in out]
+
+    def _list_names(self, max_pages: int) -> set[str] | None:
+        """The names of every object under the root, or None if that takes over ``max_pages`` pages."""
+        names: set[str] = set()
+        start = len(self._list_prefix())
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self._list_prefix())
+        for n, page in enumerate(pages):
+            if n >= max_pages:
+                return None
+            for item in page.get("Contents", ()):
+                sub, _, rest = item["Key"][start:].partition("/")
+                names.add(sub + rest)
+        return names
 
     def _put_stream(self, source: str | os.PathLike) -> BlobInfo:
         from boto3.s3.transfer import TransferConfig
@@ -338,10 +362,11 @@ class S3BlobStore:
                         mtime = int(item["LastModified"].timestamp() * 1e9)
                         yield StoredObject(sub + rest, f"s3://{self.bucket}/{item['Key']}", item["Size"], mtime)
 
-    def stray_temps(self) -> list[tuple[str, int]]:
-        """Temporary objects of large uploads older than the grace period, and local scratch files, as (where, size)."""
+    def stray_temps(self, grace_s: float | None = None) -> list[tuple[str, int]]:
+        """Temporary objects of large uploads older than ``grace_s`` (default: the grace period),
+        and scratch files of dead processes, as (where, size)."""
         prefix = f"{self._list_prefix()}{TEMP_PREFIX}/"
-        old = (time.time() - self.grace_s) * 1e9
+        old = (time.time() - (self.grace_s if grace_s is None else grace_s)) * 1e9
         out = []
         with s3_errors(self.root):
             for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
