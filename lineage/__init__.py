@@ -28,7 +28,7 @@ from .errors import (
     StoreFullError,
     VerifyError,
 )
-from .facade import Store
+from .facade import Store, copy
 from .fsck import FsckReport, Problem
 from .gc import GcItem, GcPlan
 from .logged import LoggedArtifact
@@ -131,6 +131,7 @@ __all__ = [
     "SchemaVersionError",
     "Settings",
     "Store",
+    "copy",
     "Table",
     "StoreBusyError",
     "StoreFullError",
