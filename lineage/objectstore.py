@@ -24,7 +24,6 @@ import contextlib
 import hashlib
 import itertools
 import os
-import re
 import tempfile
 import time
 import uuid
@@ -34,10 +33,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from .blobs import SMALL, TEMP_MARK, BlobInfo, StoredObject, check_digest, dead_temps
-from .errors import CorruptBlobError, InvalidArgumentError, LineageError, NotFoundError
+from .errors import CorruptBlobError, InvalidArgumentError
 from .files import CHUNK, hash_file, replace_with
+from .s3client import WORKERS, code_of, make_client, parse_s3_url, s3_errors, status_of
 
-WORKERS = 16  # concurrent requests: S3 latency, not bandwidth, bounds small-file uploads
 BATCH_BYTES = 32 << 20  # small files are read and hashed this many bytes at a time
 PENDING_BYTES = 256 << 20  # bytes read but not yet uploaded, at most
 LIST_FROM = 64  # this many new digests in one batch: list the root once instead of a HEAD each
@@ -46,36 +45,7 @@ TEMP_PREFIX = "tmp"  # temporary keys of large uploads: <prefix>/tmp/<host-pid-u
 # Unreferenced objects younger than this are left by gc: on a team store a writer on
 # another host may have uploaded them a moment ago for a version it has not committed.
 GRACE_S = 3600.0
-_BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
-_PART_RE = re.compile(r"[A-Za-z0-9_.=+-]+")
 _counter = itertools.count()
-
-
-class ObjectStoreError(LineageError, OSError):
-    """The object store cannot be used: no credentials, access denied, endpoint unreachable."""
-
-
-def parse_s3_url(url: str) -> tuple[str, str]:
-    """``s3://bucket/prefix`` -> (bucket, prefix without slashes at either end), or raise.
-
-    The prefix becomes part of every key: its parts are plain names (no ``..``, no empty part).
-    """
-    if not isinstance(url, str) or not url.startswith("s3://"):
-        raise InvalidArgumentError(f"{str(url)[:200]!r} is no s3:// URL: use s3://bucket/prefix")
-    bucket, _, prefix = url[5:].partition("/")
-    if not _BUCKET_RE.fullmatch(bucket) or ".." in bucket:
-        raise InvalidArgumentError(
-            f"{bucket[:100]!r} in {url[:200]!r} is no S3 bucket name (3-63 lowercase letters, digits, '.' or '-')"
-        )
-    prefix = prefix.strip("/")
-    if prefix:
-        for part in prefix.split("/"):
-            if part in ("", ".", "..") or not _PART_RE.fullmatch(part):
-                raise InvalidArgumentError(
-                    f"the prefix of {url[:200]!r} has a part {part[:100]!r}: use plain names "
-                    "([A-Za-z0-9_.=+-]) separated by single '/'"
-                )
-    return bucket, prefix
 
 
 class S3BlobStore:
@@ -149,7 +119,7 @@ class S3BlobStore:
         try:
             return self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"]
         except ClientError as exc:
-            if _status(exc) == 404:
+            if status_of(exc) == 404:
                 return None
             raise
 
@@ -279,6 +249,8 @@ class S3BlobStore:
     def new_temp(self) -> Path:
         """A fresh local temp path for a file written in place (``new_file``), uploaded by :meth:`adopt`."""
         self._scratch.mkdir(parents=True, exist_ok=True)
+        if self._scratch.is_symlink() or not self._scratch.is_dir():
+            raise CorruptBlobError(f"{self._scratch} is not a folder (a link?): lineage never follows links")
         return self._scratch / f"new{TEMP_MARK}{os.getpid()}-{next(_counter)}"
 
     def adopt(self, tmp: Path) -> BlobInfo:
@@ -302,7 +274,7 @@ class S3BlobStore:
             try:
                 body = self.client.get_object(Bucket=self.bucket, Key=self.key(sha256))["Body"]
             except ClientError as exc:
-                if _code(exc) in ("NoSuchKey", "404"):
+                if code_of(exc) in ("NoSuchKey", "404"):
                     raise CorruptBlobError(f"blob {sha256} is missing from {self.root}: run 'lineage fsck'") from None
                 raise
             for chunk in body.iter_chunks(CHUNK):
@@ -326,8 +298,12 @@ class S3BlobStore:
     def copy_to(self, sha256: str, size: int | None, target: str | os.PathLike) -> None:
         """Write the blob into a new local file ``target`` (a copy: an object is no local file)."""
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
-        with open(fd, "wb") as out:
-            self._fetch(sha256, size, out)
+        try:
+            with open(fd, "wb") as out:
+                self._fetch(sha256, size, out)
+        except BaseException:
+            os.unlink(target)  # no half-written file is left behind
+            raise
 
     def fetch_many(self, items: list[tuple[str, int, str]], progress: Callable[[str, int], None] | None = None) -> None:
         """Download (sha256, size, target) items in parallel; a target already right is left alone.
@@ -457,61 +433,3 @@ def _holds(target: str, sha256: str, size: int) -> bool:
     if stat.S_ISDIR(st.st_mode):
         raise InvalidArgumentError(f"cannot download to {target!r}: a folder is in the way")
     return stat.S_ISREG(st.st_mode) and st.st_size == size and hash_file(target, follow=False) == sha256
-
-
-def make_client() -> Any:
-    """A boto3 S3 client configured the usual ways (credentials, region, endpoint), or a one-line error."""
-    try:
-        import boto3
-        from botocore.config import Config
-    except ImportError:
-        raise LineageError("an s3:// blob root needs boto3: pip install 'lineage[team]'") from None
-    config = Config(
-        max_pool_connections=WORKERS + 4,
-        retries={"max_attempts": 4, "mode": "standard"},
-        connect_timeout=10,
-        read_timeout=120,
-        # Checksums only where S3 requires them (we send SHA-256 ourselves): the default
-        # aws-chunked trailers of botocore >= 1.36 corrupt objects on some S3-compatible
-        # servers (boto/boto3#4435).
-        request_checksum_calculation="when_required",
-        response_checksum_validation="when_required",
-    )
-    return boto3.session.Session().client("s3", config=config)
-
-
-def _status(exc: Any) -> int | None:
-    return exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-
-
-def _code(exc: Any) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-@contextlib.contextmanager
-def s3_errors(root: str) -> Iterator[None]:
-    """Say what went wrong with the object store in one line (a ``LineageError``), not a botocore trace."""
-    try:
-        from botocore import exceptions as bx
-    except ImportError:
-        raise LineageError("an s3:// blob root needs boto3: pip install 'lineage[team]'") from None
-    try:
-        yield
-    except bx.NoCredentialsError:
-        raise ObjectStoreError(
-            f"no AWS credentials for {root}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-            "AWS_PROFILE, or run where an instance role applies"
-        ) from None
-    except (bx.EndpointConnectionError, bx.ConnectTimeoutError) as exc:
-        raise ObjectStoreError(
-            f"cannot reach the object store of {root} ({exc}): check AWS_ENDPOINT_URL_S3 and the network"
-        ) from None
-    except bx.ClientError as exc:
-        code, status = _code(exc), _status(exc)
-        if code == "NoSuchBucket":
-            raise NotFoundError(f"the bucket of {root} does not exist: create it, or fix the blob root") from None
-        if code in ("AccessDenied", "403", "Forbidden", "InvalidAccessKeyId", "SignatureDoesNotMatch") or status == 403:
-            raise ObjectStoreError(
-                f"access to {root} was denied ({code}): check the credentials and the bucket's policy"
-            ) from None
-        raise ObjectStoreError(f"the object store refused a request on {root}: {code or status}: {exc}") from None
