@@ -74,6 +74,6 @@ def open_blob_root(
     if isinstance(root, str) and root.startswith("s3://"):
         return S3BlobStore(root, recorded, recorded_many, scratch=scratch)
     normal = check_root(root)
-    if not os.path.isabs(root) or normal != os.path.normpath(root):
+    if not os.path.isabs(root) or os.path.normpath(root) != root:
         raise InvalidArgumentError(f"the store's blob root {root[:200]!r} is no absolute, normalised folder path")
     return BlobStore(Path(normal), recorded, recorded_many)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import lineage
 from lineage.errors import ConflictError, CorruptBlobError, InvalidArgumentError
@@ -268,3 +271,33 @@ def test_objects_already_in_the_bucket_are_not_uploaded_again(tmp_path, s3_root,
     log_folder(second, tmp_path / "src")
     assert puts(s3_client, s3_root) == count + 1
     assert second.fsck().ok
+
+
+@given(st.text(max_size=80))
+def test_any_string_is_a_clean_s3_root_or_refused(text):
+    url = "s3://" + text
+    try:
+        bucket, prefix = parse_s3_url(url)
+    except InvalidArgumentError:
+        return
+    assert "/" not in bucket and ".." not in bucket
+    assert all(part not in ("", ".", "..") for part in prefix.split("/")) or prefix == ""
+    store = S3BlobStore(url, lambda _: None, lambda _: {})
+    key = store.key("ab" * 32)
+    assert key.startswith(prefix) and key.endswith("ab/" + "ab" * 31)
+
+
+def test_a_forged_digest_or_blob_root_never_becomes_a_key_or_path(tmp_path, s3_root):
+    store = lineage.Store(tmp_path / "store").create(blobs=s3_root)
+    blobs = store.blobs
+    assert isinstance(blobs, S3BlobStore)
+    with pytest.raises(CorruptBlobError):
+        blobs.key("../../elsewhere/" + "a" * 48)
+    store.close()
+    for forged in ("relative/blobs", "s3://bucket/../x", "/tmp/../etc", "http://host/x"):
+        con = sqlite3.connect(tmp_path / "store" / "lineage.db")
+        with con:
+            con.execute("UPDATE store_settings SET value = ? WHERE key = 'blob_root'", (forged,))
+        con.close()
+        with pytest.raises(InvalidArgumentError):
+            lineage.Store(tmp_path / "store").blobs  # noqa: B018
