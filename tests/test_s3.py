@@ -301,3 +301,15 @@ def test_a_forged_digest_or_blob_root_never_becomes_a_key_or_path(tmp_path, s3_r
         con.close()
         with pytest.raises(InvalidArgumentError):
             lineage.Store(tmp_path / "store").blobs  # noqa: B018
+
+
+def test_cli_gc_grace(tmp_path, s3_root, s3_client):
+    store = lineage.Store(tmp_path / "store").create(blobs=s3_root)
+    make_files(tmp_path / "src", 3, seed=8, big=False)
+    logged = log_folder(store, tmp_path / "src")
+    store.delete(logged.qualified_name)
+    kept = run_cli("--store", str(store.dir), "gc")
+    assert kept.returncode == 0 and "nothing to free" in kept.stdout, kept.stderr
+    freed = run_cli("--store", str(store.dir), "gc", "--grace", "0")
+    assert freed.returncode == 0 and "freed 3 blobs" in freed.stdout, (freed.stdout, freed.stderr)
+    assert objects(s3_client, s3_root) == {}
