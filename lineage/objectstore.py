@@ -164,6 +164,7 @@ class S3BlobStore:
         listed: set[str] | None = None  # every object under the root, when a listing was worth it
         tried = False
         small = sum(size <= SMALL for _, size in sources)
+        self.client  # noqa: B018 (made here, once: creating boto3 clients is not thread-safe)
         pending: list[tuple[int, Future[BlobInfo]]] = []
         held = 0
         with s3_errors(self.root), ThreadPoolExecutor(WORKERS) as pool:
@@ -317,6 +318,8 @@ class S3BlobStore:
                 replace_with(target, lambda tmp: self.copy_to(sha256, size, tmp))
             return target, size
 
+        with s3_errors(self.root):
+            self.client  # noqa: B018 (made here, once: creating boto3 clients is not thread-safe)
         with ThreadPoolExecutor(WORKERS) as pool:
             for future in [pool.submit(one, *item) for item in items]:
                 target, size = future.result()
