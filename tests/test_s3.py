@@ -313,3 +313,15 @@ def test_cli_gc_grace(tmp_path, s3_root, s3_client):
     freed = run_cli("--store", str(store.dir), "gc", "--grace", "0")
     assert freed.returncode == 0 and "freed 3 blobs" in freed.stdout, (freed.stdout, freed.stderr)
     assert objects(s3_client, s3_root) == {}
+
+
+def test_report_reads_images_from_s3(tmp_path, s3_root):
+    import numpy as np
+
+    store = lineage.Store(tmp_path / "store").create(blobs=s3_root)
+    with lineage.init(project="p", job_type="eval", dir=store.dir) as run:
+        run.log({"examples": lineage.Image(np.eye(28) * 255, caption="diagonal")}, step=0)
+    done = run_cli("--store", str(store.dir), "report", "--out", str(tmp_path / "site"))
+    assert done.returncode == 0, done.stderr
+    pngs = list((tmp_path / "site" / "media").glob("*.png"))
+    assert len(pngs) == 1 and pngs[0].read_bytes().startswith(b"\x89PNG")
