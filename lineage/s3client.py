@@ -11,15 +11,13 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from .errors import InvalidArgumentError, LineageError, NotFoundError
+from .errors import InvalidArgumentError, LineageError, NotFoundError, ObjectStoreError
+
+__all__ = ["ObjectStoreError", "code_of", "make_client", "parse_s3_url", "s3_errors", "status_of"]
 
 WORKERS = 16  # concurrent requests: S3 latency, not bandwidth, bounds small-file uploads
 _BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _PART_RE = re.compile(r"[A-Za-z0-9_.=+-]+")
-
-
-class ObjectStoreError(LineageError, OSError):
-    """The object store cannot be used: no credentials, access denied, endpoint unreachable."""
 
 
 def parse_s3_url(url: str) -> tuple[str, str]:
