@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 import subprocess
 import sys
@@ -176,6 +177,8 @@ def test_cli_init_with_s3_blobs_then_log_download_verify_fsck(tmp_path, s3_root,
     done = run_cli("init", str(store), "--blobs", s3_root)
     assert done.returncode == 0, done.stderr
     assert f"blobs at {s3_root}" in done.stdout
+    status = run_cli("--store", str(store), "status", "--json")
+    assert json.loads(status.stdout)["blob_root"] == s3_root
     make_files(tmp_path / "src", 20, seed=5, big=False)
     script = (
         "import lineage, sys\n"

@@ -61,7 +61,7 @@ def init(handle: StoreHandle, dir: str | None, blob_root: str | None, as_json: b
 @json_option
 @pass_store
 def status(handle: StoreHandle, as_json: bool) -> None:
-    """Show the store's path, schema, contents and running runs.
+    """Show the store's path, schema, contents (and where its blobs are) and running runs.
 
     \b
     Example:  lineage status
@@ -71,6 +71,7 @@ def status(handle: StoreHandle, as_json: bool) -> None:
     runs, artifacts, versions, deleted = now.runs, now.artifacts, now.versions, now.deleted_versions
     blobs, blob_bytes, schema, kept = now.blobs, now.blob_bytes, now.schema_version, now.openlineage_kept
     running = list(now.running)
+    root = store.blob_root() or str(store.dir / "blobs")
     if as_json:
         echo_json(
             {
@@ -82,6 +83,7 @@ def status(handle: StoreHandle, as_json: bool) -> None:
                 "deleted_versions": deleted,
                 "blobs": blobs,
                 "blob_bytes": blob_bytes,
+                "blob_root": root,
                 "running": running,
                 "openlineage_kept": kept,
             }
@@ -94,7 +96,7 @@ def status(handle: StoreHandle, as_json: bool) -> None:
             ("runs", runs),
             ("artifacts", artifacts),
             ("versions", f"{versions} ({deleted} deleted)" if deleted else versions),
-            ("blobs", f"{blobs} ({human_size(blob_bytes)})"),
+            ("blobs", f"{blobs} ({human_size(blob_bytes)}) in {root}"),
             ("running", ", ".join(f"{run_label(r['job_type'], r['name'])} ({r['id']})" for r in running) or "none"),
             *([("openlineage", f"{kept} event(s) kept: lineage export --format openlineage --send")] if kept else []),
         ]
