@@ -23,7 +23,7 @@ from .storage import transfer, upkeep
 def copy(src, dst, progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
     """Copy the lineage of store ``src`` into store ``dst`` (both ``StoreHandle``s); returns the new rows.
 
-    ``progress(done, total)`` is called with the number of blobs copied so far.
+    ``progress(done, total)`` is called with the bytes of blobs copied so far and in all.
 
     >>> lineage.copy("./.lineage", "./team")  # doctest: +SKIP
     {'runs': 6, 'artifacts': 4, 'versions': 4, 'aliases': 8, 'edges': 10, 'files': 12, 'blobs': 12}
@@ -51,6 +51,8 @@ def copy(src, dst, progress: Callable[[int, int], None] | None = None) -> dict[s
 
 def _copy_blobs(source, dst, todo: list[str], sizes: dict[str, int], progress) -> dict[str, BlobInfo]:
     out: dict[str, BlobInfo] = {}
+    total = sum(sizes.get(sha, 0) for sha in todo)
+    done = 0
     if isinstance(source, BlobStore):
         # Local blobs are read in place, in batches: put_files hashes and uploads in parallel.
         paths = [(source.check(sha, sizes.get(sha)), sizes.get(sha, 0)) for sha in todo]
@@ -58,15 +60,17 @@ def _copy_blobs(source, dst, todo: list[str], sizes: dict[str, int], progress) -
             chunk = todo[start : start + 2048]
             for sha, blob in zip(chunk, dst.blobs.put_files(paths[start : start + 2048]), strict=True):
                 out[sha] = _checked(sha, blob)
+                done += blob.size
             if progress is not None:
-                progress(len(out), len(todo))
+                progress(done, total)
         return out
     for sha in todo:
         tmp = dst.blobs.new_temp()
         source.copy_to(sha, sizes.get(sha), tmp)  # checked against its digest while fetched
         out[sha] = _checked(sha, dst.blobs.adopt(tmp))
+        done += out[sha].size
         if progress is not None:
-            progress(len(out), len(todo))
+            progress(done, total)
     return out
 
 

@@ -78,7 +78,9 @@ def make_chain(store_dir, names=("raw", "clean"), content="x"):
 def test_copy_folder_to_s3_and_back_keeps_ids_and_adds_nothing_twice(tmp_path, s3_root):
     src = make_chain(tmp_path / "src")
     team = lineage.Store(tmp_path / "team").create(blobs=s3_root)
-    assert lineage.copy(src, team)["versions"] == 2
+    seen: list[tuple[int, int]] = []
+    assert lineage.copy(src, team, progress=lambda done, total: seen.append((done, total)))["versions"] == 2
+    assert seen and seen[-1][0] == seen[-1][1] > 0  # every blob byte copied, and said so
     back = lineage.Store(tmp_path / "back")
     assert lineage.copy(team, back)["versions"] == 2  # S3 -> folder
     assert lineage.copy(team, back) == dict.fromkeys(lineage.copy(team, back), 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .app import StoreHandle, cli, echo_json, json_option, pass_store
+from .app import Progress, StoreHandle, cli, echo_json, json_option, pass_store
 
 
 @cli.command("import")
@@ -60,7 +60,8 @@ def copy_(handle: StoreHandle, src: str, dst: str, as_json: bool) -> None:
     """
     from .. import copy
 
-    counts = copy(src, dst)
+    with Progress("copying blobs", 0) as bar:
+        counts = copy(src, dst, progress=bar.reached)
     if as_json:
         echo_json(counts)
     else:
