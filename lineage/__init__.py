@@ -22,13 +22,14 @@ from .errors import (
     InvalidArgumentError,
     LineageError,
     NotFoundError,
+    ObjectStoreError,
     ReadOnlyStoreError,
     SchemaVersionError,
     StoreBusyError,
     StoreFullError,
     VerifyError,
 )
-from .facade import Store
+from .facade import Store, copy
 from .fsck import FsckReport, Problem
 from .gc import GcItem, GcPlan
 from .logged import LoggedArtifact
@@ -125,12 +126,14 @@ __all__ = [
     "LineageError",
     "LoggedArtifact",
     "NotFoundError",
+    "ObjectStoreError",
     "ReadOnlyStoreError",
     "Run",
     "RunInfo",
     "SchemaVersionError",
     "Settings",
     "Store",
+    "copy",
     "Table",
     "StoreBusyError",
     "StoreFullError",

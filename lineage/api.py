@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -190,7 +189,8 @@ class RunFile:
             return open(target)  # noqa: SIM115 (W&B hands back an open file)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(target.name + ".lineage-tmp")
-        shutil.copyfile(self._store.blobs.check(self.sha256, self.size), tmp)
+        tmp.unlink(missing_ok=True)
+        self._store.blobs.copy_to(self.sha256, self.size, tmp)
         os.replace(tmp, target)
         return open(target)  # noqa: SIM115
 

@@ -34,6 +34,7 @@ from .refs import check_name, check_path, check_paths, check_type, check_utf8
 from .values import clean_object
 
 if TYPE_CHECKING:
+    from .blobroot import Blobs
     from .logged import LoggedArtifact
     from .store import StoreHandle as Store
 
@@ -93,7 +94,7 @@ class Artifact:
     def manifest(self) -> Manifest:
         """Every entry added so far, by path (W&B's ``artifact.manifest.entries``)."""
         entries = {
-            path: ManifestEntry(path, blob.sha256, blob.size, local_path=str(self._staged_path(blob.sha256)))
+            path: ManifestEntry(path, blob.sha256, blob.size, local_path=self._staged_path(blob.sha256))
             for path, blob in self._entries.items()
         }
         for path, ref in self._references.items():
@@ -144,11 +145,15 @@ class Artifact:
         return f"<Artifact {self.name!r} type={self.type!r} files={len(self._entries) + len(self._references)}>"
 
     # -- adding content ----------------------------------------------------------------
-    def _staged_path(self, sha256: str) -> Path:
-        """Where a staged entry's bytes are: entries are only added through _writable_store."""
+    def _staged_path(self, sha256: str) -> str | None:
+        """Where a staged entry's bytes are (None in an object store); entries come through _writable_store."""
+        path = self._staged_blobs().local_path(sha256)
+        return None if path is None else str(path)
+
+    def _staged_blobs(self) -> Blobs:
         if self._store is None:
             raise LineageError(f"artifact {self._name!r} holds no staged files")
-        return self._store.blobs.path(sha256)
+        return self._store.blobs
 
     def _writable_store(self) -> Store:
         if self.logged is not None:
@@ -237,7 +242,7 @@ class Artifact:
         from .wbobjects import find_object_path, read_object
 
         path = find_object_path(self._entries, name)
-        return read_object(path, lambda p: self._staged_path(self._entries[p].sha256).read_bytes())
+        return read_object(path, lambda p: _read_blob(self._staged_blobs(), self._entries[p].sha256))
 
     def add_file(self, local_path: str | os.PathLike, name: str | None = None) -> str:
         """Copy a file into the artifact, named by its basename unless ``name`` is given."""
@@ -326,3 +331,8 @@ class Artifact:
         self.logged = logged
         if self._release is not None:
             self._release()
+
+
+def _read_blob(blobs: Blobs, sha256: str) -> bytes:
+    with blobs.open(sha256) as f:
+        return f.read()

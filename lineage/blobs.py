@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import itertools
 import os
@@ -24,8 +25,9 @@ from typing import IO, TYPE_CHECKING
 if TYPE_CHECKING:
     from concurrent.futures import Executor, Future
 
-from .errors import CorruptBlobError
-from .files import CHUNK, READ_NOFOLLOW, disk_errors, fsync_path, hash_file, syncfs, write_all
+from .errors import CorruptBlobError, InvalidArgumentError
+from .files import CHUNK, READ_NOFOLLOW, copy_new, disk_errors, fsync_path, hash_file, replace_with, syncfs, write_all
+from .processes import is_alive
 
 SMALL = 1 << 20  # smaller files are read whole
 TEMP_DIR = "tmp"
@@ -38,6 +40,7 @@ _counter = itertools.count()
 _LOOK_UP = object()
 _NO_LINKS = (errno.EPERM, errno.ENOTSUP, errno.EMLINK, errno.EOPNOTSUPP)
 DIGEST_RE = re.compile(r"[0-9a-f]{64}")
+TEMP_PID_RE = re.compile(re.escape(TEMP_MARK) + r"(\d+)-\d+$")
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,26 @@ class BlobInfo:
     sha256: str
     size: int
     mtime_ns: int
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """One stored blob as the blob store lists it: its name (``ab`` + rest), where it is, size, mtime."""
+
+    name: str
+    where: str
+    size: int
+    mtime_ns: int
+
+
+def dead_temps(paths: Iterable[Path]) -> list[Path]:
+    """The temp files whose writing process (named in the file name) is no longer alive."""
+    out = []
+    for path in paths:
+        match = TEMP_PID_RE.search(path.name)
+        if match is None or not is_alive(int(match.group(1)), None):
+            out.append(path)
+    return sorted(out)
 
 
 def check_digest(sha256: object) -> str:
@@ -70,6 +93,8 @@ class BlobStore:
     or None; a blob whose file no longer matches is re-hashed before it is trusted.
     """
 
+    grace_s = 0.0  # the staging lock (one host) already keeps gc off blobs not yet committed
+
     def __init__(
         self,
         root: Path,
@@ -89,6 +114,14 @@ class BlobStore:
     def path(self, sha256: str) -> Path:
         """Where the blob with this digest lives (one place decides: two-hex fan-out)."""
         return Path(self._where(sha256))
+
+    def where(self, sha256: str) -> str:
+        """The blob's path, for messages."""
+        return self._where(sha256)
+
+    def local_path(self, sha256: str) -> Path | None:
+        """The blob's file (a local blob store has one)."""
+        return self.path(sha256)
 
     def _where(self, sha256: str) -> str:
         # Plain strings on the hot paths: pathlib costs more than the system calls here.
@@ -198,6 +231,25 @@ class BlobStore:
     def open(self, sha256: str, size: int | None = None) -> IO[bytes]:
         """The blob opened for reading once it is known intact; a link is never followed."""
         return open(os.open(self.check(sha256, size), READ_NOFOLLOW), "rb")
+
+    def copy_to(self, sha256: str, size: int | None, target: str | os.PathLike) -> None:
+        """Copy the blob, once known intact, into a new file ``target`` (never a link)."""
+        copy_new(self.check(sha256, size), str(target))
+
+    def fetch_many(self, items: list[tuple[str, int, str]], progress: Callable[[str, int], None] | None = None) -> None:
+        """Copy (sha256, size, target) items; a target already holding the bytes is left alone."""
+        for sha256, size, target in items:
+            try:
+                st = os.lstat(target)
+            except FileNotFoundError:
+                st = None
+            if st is not None and stat.S_ISDIR(st.st_mode):
+                raise InvalidArgumentError(f"cannot download to {target!r}: a folder is in the way")
+            right = st is not None and stat.S_ISREG(st.st_mode) and st.st_size == size
+            if not (right and hash_file(target, follow=False) == sha256):
+                replace_with(target, functools.partial(self.copy_to, sha256, size))
+            if progress is not None:
+                progress(target, size)
 
     # -- writing -----------------------------------------------------------------------
     def _place(self, tmp: str, sha256: str, st: os.stat_result) -> BlobInfo:
@@ -404,6 +456,52 @@ class BlobStore:
             for rest in sorted(os.listdir(folder)):
                 if TEMP_MARK not in rest:
                     yield sub + rest, folder / rest
+
+    def listing(self) -> Iterable[StoredObject]:
+        """Every blob file on disk with its size and mtime (one gone meanwhile is left out)."""
+        for name, path in self.iter_blobs():
+            try:
+                st = os.lstat(path)
+            except FileNotFoundError:
+                continue
+            yield StoredObject(name, str(path), st.st_size, st.st_mtime_ns)
+
+    def stray_temps(self, grace_s: float | None = None) -> list[tuple[str, int]]:
+        """Temp files of processes that died mid-write, as (path, size) (``grace_s`` is not needed here)."""
+        out = []
+        for path in dead_temps(self.iter_temps()):
+            try:
+                out.append((str(path), os.lstat(path).st_size))
+            except FileNotFoundError:
+                continue
+        return out
+
+    def remove_temp(self, where: str) -> None:
+        """Delete a temp file named by :meth:`stray_temps` (gone already is fine)."""
+        if TEMP_MARK not in os.path.basename(where) or not where.startswith(f"{self._root}/"):
+            raise InvalidArgumentError(f"{where!r} is no temp file of {self.root}")
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(where)
+
+    def inspect(self, sha256: str, size: int, recorded: tuple | None, quick: bool) -> str | None:
+        """``"missing"``, ``"altered"`` or None (intact, or behind a link fsck names and never follows).
+
+        ``quick``: a blob whose size and mtime are the recorded ones is not re-hashed.
+        """
+        path = self._where(sha256)
+        if os.path.islink(f"{self._root}/{sha256[:2]}"):
+            return None
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            return "missing"
+        if not stat.S_ISREG(st.st_mode):
+            return None  # a link (named by fsck) or not a file: never followed
+        if st.st_size != size:
+            return "altered"
+        if quick and recorded == (st.st_size, st.st_mtime_ns):
+            return None
+        return "altered" if hash_file(path, follow=False) != sha256 else None
 
     def iter_temps(self) -> Iterable[Path]:
         """Temp files left by writes in progress or by processes that died mid-write."""

@@ -50,3 +50,7 @@ class ReadOnlyStoreError(LineageError, PermissionError):
 
 class StoreFullError(LineageError, OSError):
     """The disk holding the store is full: nothing was written."""
+
+
+class ObjectStoreError(LineageError, OSError):
+    """The object store cannot be used: no credentials, access denied, endpoint unreachable."""

@@ -109,16 +109,18 @@ class Store(StoreHandle):
         return export(self, dir)
 
     # -- maintenance (lineage/gc.py, lineage/fsck.py) ------------------------------------
-    def gc(self, dry_run: bool = False):
+    def gc(self, dry_run: bool = False, grace_s: float | None = None):
         """Free blobs no live version or run file uses; returns the plan (executed unless dry_run).
 
         First deletes the versions whose ttl ran out (W&B's ``artifact.ttl``), unless dry_run.
+        ``grace_s``: keep unreferenced blobs younger than this (default: none in a folder,
+        an hour in S3, where a writer on another host may be about to commit them).
         """
         from .gc import gc
 
         if not dry_run:
             versions.expire_versions(self.db)
-        return gc(self, dry_run=dry_run)
+        return gc(self, dry_run=dry_run, grace_s=grace_s)
 
     def fsck(self, quick: bool = False, progress: Callable[[int, int], None] | None = None):
         """Check the database and every referenced blob; returns a report of what is wrong.
@@ -128,3 +130,23 @@ class Store(StoreHandle):
         from .fsck import fsck
 
         return fsck(self, quick=quick, progress=progress)
+
+    def copy_to(self, dst: str | os.PathLike | Store, progress: Callable[[int, int], None] | None = None) -> dict:
+        """Copy this store's lineage into ``dst`` (created if missing): see :func:`copy`."""
+        return copy(self, dst, progress)
+
+
+def copy(
+    src: str | os.PathLike | Store, dst: str | os.PathLike | Store, progress: Callable[[int, int], None] | None = None
+) -> dict[str, int]:
+    """Copy a store's runs, versions, aliases, edges, files and blobs into another; ids kept, idempotent.
+
+    Returns how many rows of each kind were new (all 0 for a copy done before).
+
+    >>> lineage.copy("./.lineage", "./team")  # doctest: +SKIP
+    """
+    from .storecopy import copy as copy_store
+
+    source = src if isinstance(src, Store) else Store(src)
+    target = dst if isinstance(dst, Store) else Store(dst)
+    return copy_store(source, target, progress)

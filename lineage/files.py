@@ -57,7 +57,7 @@ _FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 @contextmanager
-def disk_errors(root: Path, permissions: bool = True) -> Iterator[None]:
+def disk_errors(root: Path | str, permissions: bool = True) -> Iterator[None]:
     """Say a full disk (or, with ``permissions``, a read-only store) in one line, not a raw OSError."""
     try:
         yield

@@ -18,16 +18,14 @@ from __future__ import annotations
 import os
 import socket
 import sqlite3
-import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .blobs import DIGEST_RE, hash_file
+from .blobs import DIGEST_RE
 from .entries import manifest_digest
 from .errors import LineageError
 from .formats import format_bytes
-from .gc import stray_temps
 from .references import ReferenceEntry
 from .storage import upkeep
 
@@ -221,10 +219,7 @@ def _check_blobs(store, quick: bool, progress, linked: set[Path]) -> tuple[list[
                 )
             )
             continue
-        path = store.blobs.path(sha256)
-        if path.parent in linked:
-            continue
-        problem = _check_blob(path, sha256, size, (rec_size, rec_mtime), user, quick)
+        problem = _check_blob(store.blobs, sha256, size, (rec_size, rec_mtime), user, quick)
         if problem is not None:
             problems.append(problem)
         done += size
@@ -233,27 +228,21 @@ def _check_blobs(store, quick: bool, progress, linked: set[Path]) -> tuple[list[
     return problems, len(used), total, set(used)
 
 
-def _check_blob(path, sha256: str, size: int, recorded: tuple, user: str, quick: bool) -> Problem | None:
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
+def _check_blob(blobs, sha256: str, size: int, recorded: tuple, user: str, quick: bool) -> Problem | None:
+    found = blobs.inspect(sha256, size, recorded, quick)
+    if found == "missing":
         return Problem(
             "missing_blob",
             sha256,
             f"blob {sha256} used by {user} is missing: restore it from a backup, or delete the version",
         )
-    altered = Problem(
-        "corrupt_blob",
-        sha256,
-        f"blob {sha256} used by {user} was altered on disk: restore it from a backup, or delete the version",
-    )
-    if not stat.S_ISREG(st.st_mode):
-        return None  # a link (named by _leftovers) or not a file: never followed
-    if st.st_size != size:
-        return altered
-    if quick and recorded == (st.st_size, st.st_mtime_ns):
-        return None
-    return altered if hash_file(path, follow=False) != sha256 else None
+    if found == "altered":
+        return Problem(
+            "corrupt_blob",
+            sha256,
+            f"blob {sha256} used by {user} was altered: restore it from a backup, or delete the version",
+        )
+    return None
 
 
 def _check_versions(db, full: bool) -> list[Problem]:
@@ -319,9 +308,10 @@ def _leftovers(store, used: set[str], linked: list[Path]) -> list[Problem]:
             str(path),
             f"temp file {path} was left by a process that died while writing it: run 'lineage gc'",
         )
-        for path in stray_temps(store.blobs.iter_temps())
+        for path, _ in store.blobs.stray_temps()
     ]
-    for name, path in store.blobs.iter_blobs():
+    for item in store.blobs.listing():
+        name, path = item.name, item.where
         if not DIGEST_RE.fullmatch(name):
             problems.append(
                 Problem("unknown_file", str(path), f"file {path} in the blob store was not written by lineage")

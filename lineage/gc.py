@@ -13,29 +13,36 @@ references at all (files of deleted versions keep their rows: the manifest of a 
 version stays readable). A crash in between leaves unreferenced files, which the next gc
 frees, because gc frees every blob *file* that no live version or run file uses, whether
 the database has a row for it or not.
+
+Blobs in object storage (an ``s3://`` blob root) are freed the same way, through the blob
+store's ``listing``/``remove``; an unreferenced object younger than the store's grace
+period (``S3BlobStore.grace_s``, an hour) is left for a later gc: a writer on another
+host, which the host-local staging lock does not see, may be about to commit it.
 """
 
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Iterable
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .blobs import DIGEST_RE, TEMP_MARK
+from .blobs import DIGEST_RE, TEMP_PID_RE, dead_temps
 from .formats import format_bytes
-from .processes import is_alive
 from .storage import upkeep
 
-TEMP_PID_RE = re.compile(re.escape(TEMP_MARK) + r"(\d+)-\d+$")
+__all__ = ["TEMP_PID_RE", "GcItem", "GcPlan", "gc", "plan_gc", "stray_temps"]
+stray_temps = dead_temps  # the temp files whose writing process is no longer alive
 
 
 @dataclass(frozen=True)
 class GcItem:
-    """One file gc frees: a blob (``sha256`` set) or a stray temp file (``sha256`` is None)."""
+    """One file gc frees: a blob (``sha256`` set) or a stray temp file (``sha256`` is None).
 
-    path: Path
+    ``path``: the file's path, or the object's ``s3://`` URL.
+    """
+
+    path: Path | str
     size: int
     sha256: str | None = None
 
@@ -78,48 +85,54 @@ class GcPlan:
         )
 
 
-def plan_gc(store) -> GcPlan:
+def plan_gc(store, grace_s: float | None = None) -> GcPlan:
     """What gc would free now (no lock taken: see :func:`gc` for the safe way to free it).
 
     Without the lock the plan may list a blob an upload in another process placed a
-    moment ago and has not committed; :func:`gc` plans again under the lock.
+    moment ago and has not committed; :func:`gc` plans again under the lock. Blobs
+    younger than ``grace_s`` seconds are kept (default: the blob store's grace period).
     """
+    blob_store = store.blobs
+    grace = blob_store.grace_s if grace_s is None else grace_s
+    young = (time.time() - grace) * 1e9 if grace > 0 else None
     live = upkeep.live_blobs(store.db)
     blobs = [
-        GcItem(path, size, sha256)
-        for sha256, path in store.blobs.iter_blobs()
-        if DIGEST_RE.fullmatch(sha256) and sha256 not in live and (size := _size(path)) is not None
+        GcItem(Path(item.where) if isinstance(blob_store.root, Path) else item.where, item.size, item.name)
+        for item in blob_store.listing()
+        if DIGEST_RE.fullmatch(item.name) and item.name not in live and (young is None or item.mtime_ns < young)
     ]
-    temps = [GcItem(path, size) for path in stray_temps(store.blobs.iter_temps()) if (size := _size(path)) is not None]
+    temps = [GcItem(Path(w) if not w.startswith("s3://") else w, size) for w, size in blob_store.stray_temps(grace)]
     rows = upkeep.unused_blob_rows(store.db)
     return GcPlan(blobs=tuple(blobs), temp_files=tuple(temps), rows=rows)
 
 
-def gc(store, dry_run: bool = False, wait_s: float = 10.0) -> GcPlan:
+def gc(store, dry_run: bool = False, wait_s: float = 10.0, grace_s: float | None = None) -> GcPlan:
     """Free blobs no live version or run file uses, and temp files of dead processes.
 
     Returns the plan, executed unless ``dry_run``. Waits up to ``wait_s`` seconds for
-    uploads in other processes to commit, then raises ``StoreBusyError``.
+    uploads in other processes to commit, then raises ``StoreBusyError``. ``grace_s``:
+    keep blobs younger than this (default: the blob store's, 0 for a folder, an hour for S3).
 
     >>> store.delete("mnist-raw:v0"); print(store.gc().describe())  # doctest: +SKIP
     freed 3 blobs and 0 temp files (52.1 MB)
     """
     if dry_run:
-        return plan_gc(store)
+        return plan_gc(store, grace_s)
     store.db  # noqa: B018 (a missing store is reported before the lock file is created)
     fds = store.staging.exclusive(wait_s)
     try:
-        plan = plan_gc(store)
+        plan = plan_gc(store, grace_s)
         if plan.rows:
             upkeep.delete_unused_blob_rows(store.db, plan.rows)
         freed = 0
         # Fan-out folders are never removed, even empty: other processes cache that
         # they exist and create temp files in them without checking again.
-        for item in (*plan.blobs, *plan.temp_files):
-            try:
-                os.unlink(item.path)
-            except FileNotFoundError:
-                continue
+        blobs = store.blobs
+        for item in plan.blobs:
+            assert item.sha256 is not None
+            freed += blobs.remove(item.sha256)
+        for item in plan.temp_files:
+            blobs.remove_temp(str(item.path))
             freed += item.size
         return replace(plan, executed=True, freed_bytes=freed)
     finally:
@@ -127,22 +140,5 @@ def gc(store, dry_run: bool = False, wait_s: float = 10.0) -> GcPlan:
             os.close(fd)
 
 
-def stray_temps(paths: Iterable[Path]) -> list[Path]:
-    """The temp files whose writing process (named in the file name) is no longer alive."""
-    out = []
-    for path in paths:
-        match = TEMP_PID_RE.search(path.name)
-        if match is None or not is_alive(int(match.group(1)), None):
-            out.append(path)
-    return sorted(out)
-
-
 def _count(n: int, what: str) -> str:
     return f"{n} {what}" if n == 1 else f"{n} {what}s"
-
-
-def _size(path: Path) -> int | None:
-    try:
-        return os.lstat(path).st_size
-    except FileNotFoundError:
-        return None

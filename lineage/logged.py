@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from .blobs import hash_file
+from .blobs import BlobStore, hash_file
 from .errors import InvalidArgumentError, NotFoundError, PathNotFoundError, VerifyError
 from .files import copy_new, replace_with
 from .logged_edit import VersionEdits
@@ -208,6 +208,7 @@ class LoggedArtifact(VersionEdits):
         real_root = os.path.realpath(target_root)
         safe_dirs: set[str] = {root_str}
         blobs = self._store.blobs
+        fetch: list[tuple[str, int, str]] = []
         as_root = os.geteuid() == 0 if hasattr(os, "geteuid") else False
         for path, sha, size, rec_size, rec_mtime in self._file_rows():
             if not wanted(path):
@@ -230,6 +231,9 @@ class LoggedArtifact(VersionEdits):
                 _make_folder(parent)
                 _refuse_outside(parent, real_root)
                 safe_dirs.add(parent)
+            if not isinstance(blobs, BlobStore):  # an object in S3: copied, in parallel, below
+                fetch.append((sha, size, target))
+                continue
             blob, blob_st = blobs.checked(
                 sha, size, recorded=(rec_size, rec_mtime) if rec_size is not None and rec_mtime is not None else None
             )
@@ -237,6 +241,9 @@ class LoggedArtifact(VersionEdits):
             _materialise(blob, blob_st, target, sha, size, by_link)
             if progress is not None:
                 progress(path, size)
+        if fetch:
+            start = len(root_str) + 1
+            blobs.fetch_many(fetch, None if progress is None else lambda target, size: progress(target[start:], size))
         for entry in self.references():
             if local_path(entry.uri) is None or not wanted(entry.path):
                 continue

@@ -184,7 +184,7 @@ class VersionEdits:
                 f.size,
                 ref=f.ref,
                 birth_artifact_id=birth,
-                local_path=None if f.ref is not None else str(self._store.blobs.path(f.digest)),
+                local_path=None if f.ref is not None else _local(self._store.blobs.local_path(f.digest)),
                 _artifact=self,
             )
             for f in self.files()
@@ -255,3 +255,7 @@ def check_ttl(value: Any) -> timedelta | None:
 
 def _parse(stamp: str) -> datetime:
     return datetime.strptime(stamp, versions.STAMP_FORMAT).replace(tzinfo=UTC)
+
+
+def _local(path: os.PathLike | None) -> str | None:
+    return None if path is None else str(path)

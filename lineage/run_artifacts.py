@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .artifact import Artifact
+from .blobs import BlobStore
 from .errors import InvalidArgumentError, PathNotFoundError
 from .logged import LoggedArtifact
 from .references import URI_RE, default_name
@@ -149,7 +150,15 @@ class RunArtifacts:
 
     def _copy_blobs(self, source: StoreHandle, entries: dict) -> dict:
         # The caller holds this store's staging lock until the commit.
-        return {path: self.store.blobs.put_file(source.blobs.check(b.sha256)) for path, b in entries.items()}
+        mine = self.store.blobs
+        if isinstance(source.blobs, BlobStore):
+            return {path: mine.put_file(source.blobs.check(b.sha256)) for path, b in entries.items()}
+        out = {}
+        for path, b in entries.items():
+            tmp = mine.new_temp()
+            source.blobs.copy_to(b.sha256, b.size, tmp)
+            out[path] = mine.adopt(tmp)
+        return out
 
     def use_artifact(
         self,

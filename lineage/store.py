@@ -15,13 +15,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Self, cast
 
+from .blobroot import Blobs, check_root, open_blob_root
 from .blobs import DIGEST_RE, BlobInfo, BlobStore
-from .errors import InvalidArgumentError, LineageError, NotFoundError, StoreBusyError
+from .errors import ConflictError, InvalidArgumentError, LineageError, NotFoundError, StoreBusyError
 from .openlineage import live
 from .processes import hostname, is_alive
 from .refs import parse_run_ref
 from .staging import LEGACY_LOCK, LOCK_NAME, StagingLock
-from .storage import backlog, runs, upkeep, versions
+from .storage import backlog, runs, settings, upkeep, versions
 from .storage import blobs as blob_rows
 from .storage import edges as graph_rows
 from .storage.db import DB_NAME, Database
@@ -59,7 +60,7 @@ class StoreHandle:
     def __init__(self, dir: str | os.PathLike | None = None):
         self.dir = locate(dir)
         self._db: Database | None = None
-        self._blobs: BlobStore | None = None
+        self._blobs: Blobs | None = None
         self._mutex = threading.Lock()
         self.staging = StagingLock(self.dir / LOCK_NAME, legacy=self.dir / LEGACY_LOCK)
 
@@ -100,16 +101,63 @@ class StoreHandle:
         self._open(create=False)
         return self
 
-    def create(self) -> Self:
-        """Create the store folder and database if missing (what the first write does)."""
-        self._open(create=True)
+    def create(self, blobs: str | None = None) -> Self:
+        """Create the store folder and database if missing (what the first write does).
+
+        ``blobs``: where the store keeps its blobs, recorded in the store (every client
+        then finds them): an ``s3://bucket/prefix`` URL or a folder path; default
+        ``blobs/`` beside the database. Refused before anything is written when the root
+        is malformed or its bucket cannot be reached, and when the store already holds
+        blobs under another root.
+
+        >>> lineage.Store("team").create(blobs="s3://ml-bucket/lineage")  # doctest: +SKIP
+        """
+        if blobs is None:
+            self._open(create=True)
+            return self
+        root: str | None = check_root(blobs)
+        if root == str(self.dir / "blobs"):
+            root = None  # the default: nothing to record
+        if root is not None and root.startswith("s3://"):
+            from .objectstore import S3BlobStore
+
+            S3BlobStore(root, lambda _: None, lambda _: {}).check_bucket()
+        self.check_folder()
+        if self.exists():
+            self._refuse_new_root(root)
+        db = self._open(create=True)
+        if root is not None and settings.get(db, settings.BLOB_ROOT) != root:
+            settings.put(db, settings.BLOB_ROOT, root)
+            self._blobs = None
         return self
 
+    def _refuse_new_root(self, root: str | None) -> None:
+        current = self.blob_root()
+        if current == root:
+            return
+        if upkeep.counts(self.db)[4]:
+            where = current or str(self.dir / "blobs")
+            raise ConflictError(
+                f"the store {self.dir} already holds blobs in {where}: its blob root cannot change to "
+                f"{root or self.dir / 'blobs'} (use 'lineage copy' to move its lineage into a new store)"
+            )
+
+    def blob_root(self) -> str | None:
+        """The blob root the store records (None: ``blobs/`` beside the database)."""
+        if self._db is None and not self.exists():
+            return None
+        return settings.get(self.db, settings.BLOB_ROOT)
+
     @property
-    def blobs(self) -> BlobStore:
+    def blobs(self) -> Blobs:
+        """The store's blob store: ``blobs/`` beside the database, or the root it records."""
         if self._blobs is None:
             self.check_folder()
-            self._blobs = BlobStore(self.dir / "blobs", self._recorded_blob, self._recorded_blobs)
+            root = self.blob_root()
+            if root is None:
+                self._blobs = BlobStore(self.dir / "blobs", self._recorded_blob, self._recorded_blobs)
+            else:
+                self._blobs = open_blob_root(root, self._recorded_blob, self._recorded_blobs, scratch=self.dir / "tmp")
         return self._blobs
 
     def _recorded_blob(self, sha256: str) -> tuple[int, int] | None:
@@ -284,7 +332,7 @@ class StoreHandle:
         return found[0]
 
 
-def _read_sources(blobs: BlobStore, todo: list[tuple[str, str, os.stat_result]]) -> list[BlobInfo]:
+def _read_sources(blobs: Blobs, todo: list[tuple[str, str, os.stat_result]]) -> list[BlobInfo]:
     """Copy source files into the blobs; a file that cannot be read is one clear line."""
     try:
         return blobs.put_files([(src, st.st_size) for _, src, st in todo])

@@ -6,6 +6,7 @@ import pytest
 
 import lineage
 from lineage import tracking
+from tests.helpers.s3 import s3_client, s3_env, s3_root, s3_server  # noqa: F401 (fixtures)
 
 
 @pytest.fixture(autouse=True)

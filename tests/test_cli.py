@@ -27,6 +27,7 @@ SPEC_VERBS = [
     *("init", "status", "runs", "artifacts", "versions", "show", "files", "ancestry", "impact", "graph"),
     *("download", "verify", "alias", "unalias", "sql", "export", "delete", "gc", "fsck", "report"),
     "registry",  # SPEC section 12 (issue 11): the offline model registry
+    "copy",  # SPEC section 10 (issue 15): a store's lineage into another
 ]
 BAD_REF = "no-such-artifact:v0"
 

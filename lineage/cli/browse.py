@@ -23,32 +23,45 @@ from .app import (
 
 
 @cli.command()
+@click.argument("dir", required=False)
+@click.option(
+    "--blobs",
+    "blob_root",
+    metavar="ROOT",
+    help="keep blobs at ROOT (s3://bucket/prefix or a folder), recorded in the store",
+)
 @json_option
 @click.pass_obj
-def init(handle: StoreHandle, as_json: bool) -> None:
-    """Create a store here (or at --store) if there is none.
+def init(handle: StoreHandle, dir: str | None, blob_root: str | None, as_json: bool) -> None:
+    """Create a store at DIR (or here, or at --store) if there is none.
 
     Creates the folder, its lineage.db and blobs/; an existing store is left as it is.
+    With --blobs the store keeps its blobs in S3 (or another folder) and records where,
+    so every client finds them (credentials and endpoint: the usual AWS_* settings).
 
     \b
     Example:  lineage --store ./.lineage init
+              lineage init ./team --blobs s3://ml-bucket/lineage
     """
     from ..facade import Store
 
-    store = Store(handle.dir)
+    store = Store(dir if dir is not None else handle.dir)
     existed = store.exists()
-    store.create()
+    store.create(blobs=blob_root)
+    root = store.blob_root()
     if as_json:
-        echo_json({"store": store.dir, "created": not existed})
+        echo_json({"store": store.dir, "created": not existed, "blobs": root or str(store.dir / "blobs")})
     else:
         click.echo(f"{'store already at' if existed else 'created store at'} {store.dir}")
+        if root is not None:
+            click.echo(f"blobs at {root}")
 
 
 @cli.command()
 @json_option
 @pass_store
 def status(handle: StoreHandle, as_json: bool) -> None:
-    """Show the store's path, schema, contents and running runs.
+    """Show the store's path, schema, contents (and where its blobs are) and running runs.
 
     \b
     Example:  lineage status
@@ -58,6 +71,7 @@ def status(handle: StoreHandle, as_json: bool) -> None:
     runs, artifacts, versions, deleted = now.runs, now.artifacts, now.versions, now.deleted_versions
     blobs, blob_bytes, schema, kept = now.blobs, now.blob_bytes, now.schema_version, now.openlineage_kept
     running = list(now.running)
+    root = store.blob_root() or str(store.dir / "blobs")
     if as_json:
         echo_json(
             {
@@ -69,6 +83,7 @@ def status(handle: StoreHandle, as_json: bool) -> None:
                 "deleted_versions": deleted,
                 "blobs": blobs,
                 "blob_bytes": blob_bytes,
+                "blob_root": root,
                 "running": running,
                 "openlineage_kept": kept,
             }
@@ -81,7 +96,7 @@ def status(handle: StoreHandle, as_json: bool) -> None:
             ("runs", runs),
             ("artifacts", artifacts),
             ("versions", f"{versions} ({deleted} deleted)" if deleted else versions),
-            ("blobs", f"{blobs} ({human_size(blob_bytes)})"),
+            ("blobs", f"{blobs} ({human_size(blob_bytes)}) in {root}"),
             ("running", ", ".join(f"{run_label(r['job_type'], r['name'])} ({r['id']})" for r in running) or "none"),
             *([("openlineage", f"{kept} event(s) kept: lineage export --format openlineage --send")] if kept else []),
         ]

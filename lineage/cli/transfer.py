@@ -1,10 +1,10 @@
-"""Verbs that bring lineage in from other tools: import."""
+"""Verbs that bring lineage in from other tools and stores: import, copy."""
 
 from __future__ import annotations
 
 import click
 
-from .app import StoreHandle, cli, echo_json, json_option, pass_store
+from .app import Progress, StoreHandle, cli, echo_json, json_option, pass_store
 
 
 @cli.command("import")
@@ -41,3 +41,28 @@ def import_(handle: StoreHandle, file: str, fmt: str, as_json: bool) -> None:
             f"{counts['events']} events: {counts['runs']} new runs, {counts['versions']} new versions, "
             f"{counts['edges']} new edges"
         )
+
+
+@cli.command("copy")
+@click.argument("src")
+@click.argument("dst")
+@json_option
+@click.pass_obj
+def copy_(handle: StoreHandle, src: str, dst: str, as_json: bool) -> None:
+    """Copy the store SRC into the store DST (created if missing): runs, versions, aliases, edges, files, blobs.
+
+    Ids are kept and a second copy adds nothing, so offline work joins a team store (and
+    back). Blobs go into DST's blob root (a folder, or S3 with 'lineage init DST --blobs').
+    A version both stores hold with other content is refused and nothing is copied.
+
+    \b
+    Example:  lineage copy ./.lineage ./team
+    """
+    from .. import copy
+
+    with Progress("copying blobs", 0) as bar:
+        counts = copy(src, dst, progress=bar.reached)
+    if as_json:
+        echo_json(counts)
+    else:
+        click.echo(", ".join(f"{n} new {what}" for what, n in counts.items()))

@@ -12,18 +12,27 @@ from .app import Progress, StoreHandle, cli, echo_json, human_size, json_option,
 
 @cli.command()
 @click.option("--dry-run", is_flag=True, help="Print what would be freed; change nothing.")
+@click.option(
+    "--grace",
+    "grace_s",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="SECONDS",
+    help="Keep unused blobs younger than this (default: 0 in a folder, 3600 in S3).",
+)
 @json_option
 @pass_store
-def gc(handle: StoreHandle, dry_run: bool, as_json: bool) -> None:
+def gc(handle: StoreHandle, dry_run: bool, grace_s: float | None, as_json: bool) -> None:
     """Free blobs that no live version or run file uses.
 
     Also removes temp files left by processes that died mid-write. Waits for uploads in
-    other processes to commit first.
+    other processes to commit first. In S3, unused objects younger than an hour are kept
+    (a writer on another host may be about to commit them) unless --grace says otherwise.
 
     \b
     Example:  lineage gc --dry-run
     """
-    plan = handle.store.gc(dry_run=dry_run)
+    plan = handle.store.gc(dry_run=dry_run, grace_s=grace_s)
     if as_json:
         echo_json({"dry_run": dry_run, **asdict(plan), "bytes": plan.bytes})
         return

@@ -67,15 +67,16 @@ def write_report(store, out_dir: str | os.PathLike = DEFAULT_DIR, ref: str | Non
         except (LineageError, OSError):
             return None
 
+    copied: set[str] = set()
+
     def media(sha256: str) -> str | None:
-        try:
-            with store.blobs.open(sha256) as f:
-                name = f"media/{sha256}.png"
-                if not (out / name).exists():
-                    with open(out / name, "wb") as dst:
-                        shutil.copyfileobj(f, dst)
-        except (LineageError, OSError):
-            return None
+        name = f"media/{sha256}.png"
+        if sha256 not in copied:
+            try:
+                store.blobs.copy_to(sha256, None, out / name)
+            except (LineageError, OSError):
+                return None
+            copied.add(sha256)
         return name
 
     runs = [(key, data.graph.nodes[key]["id"]) for key in data.runs()]
