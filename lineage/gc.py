@@ -123,8 +123,7 @@ def gc(store, dry_run: bool = False, wait_s: float = 10.0) -> GcPlan:
             freed += item.size
         return replace(plan, executed=True, freed_bytes=freed)
     finally:
-        for fd in fds:
-            os.close(fd)
+        store.staging.release_exclusive(fds)
 
 
 def stray_temps(paths: Iterable[Path]) -> list[Path]:

@@ -25,7 +25,6 @@ from typing import Any
 from . import active, tracking
 from .errors import ConflictError, InvalidArgumentError, NotFoundError
 from .storage import runs
-from .storage.db import DB_NAME
 from .tracking import DEFAULT_PROJECT, Run, shared_store
 
 RESUME_VALUES = ("allow", "must", "never", "auto")
@@ -101,7 +100,7 @@ def init(
     store = shared_store(dir)
     continuing = False
     if run_id is not None and resume_mode is not None:
-        stored = (store.dir / DB_NAME).exists()  # a failed resume="must" creates no store
+        stored = store.exists()  # a failed resume="must" creates no store
         exists = stored and runs.run_exists(store.db, run_id)
         if resume_mode == "never" and exists:
             raise ConflictError(f"run id {run_id!r} is already in the store and resume='never': use another id")

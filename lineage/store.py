@@ -2,29 +2,36 @@
 
 Where a store is: an explicit folder; else ``$LINEAGE_DIR``; else the nearest
 ``.lineage/`` in the working directory or a parent; else ``./.lineage/``, created on
-the first write.
+the first write. The explicit choice or ``$LINEAGE_DIR`` may instead be a
+``postgresql://`` (or ``postgres://``) URL: a team store, its metadata in that database
+and its blobs under the blob root the database records (``store_settings``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Self, cast
 
+from .blobroot import open_blob_root
 from .blobs import DIGEST_RE, BlobInfo, BlobStore
 from .errors import InvalidArgumentError, LineageError, NotFoundError, StoreBusyError
 from .openlineage import live
 from .processes import hostname, is_alive
 from .refs import parse_run_ref
 from .staging import LEGACY_LOCK, LOCK_NAME, StagingLock
-from .storage import backlog, runs, upkeep, versions
+from .storage import backlog, runs, settings, upkeep, versions
 from .storage import blobs as blob_rows
 from .storage import edges as graph_rows
 from .storage.db import DB_NAME, Database
+from .storage.pg import is_url
+from .storage.pg.locks import AdvisoryStagingLock
 from .storage.records import RunInfo, StoreStatus, runs_matching, runs_named
 
 STORE_FOLDER = ".lineage"
@@ -32,6 +39,12 @@ ENV_VAR = "LINEAGE_DIR"
 # A source file whose mtime or ctime is this close to the moment we read it could change
 # again within the same timestamp tick: it is hashed, but not remembered in file_state.
 RACY_NS = 20_000_000
+
+
+def database_url(dir: str | os.PathLike | None = None) -> str | None:
+    """The PostgreSQL URL chosen (``dir``, else ``$LINEAGE_DIR``), or None for a folder store."""
+    chosen = dir if dir is not None else os.environ.get(ENV_VAR) or None
+    return chosen if is_url(chosen) else None  # type: ignore[return-value]
 
 
 def locate(dir: str | os.PathLike | None = None) -> Path:
@@ -57,18 +70,38 @@ class StoreHandle:
     """
 
     def __init__(self, dir: str | os.PathLike | None = None):
-        self.dir = locate(dir)
+        self.url = database_url(dir)
         self._db: Database | None = None
         self._blobs: BlobStore | None = None
         self._mutex = threading.Lock()
-        self.staging = StagingLock(self.dir / LOCK_NAME, legacy=self.dir / LEGACY_LOCK)
+        self.staging: StagingLock | AdvisoryStagingLock
+        if self.url is not None:
+            from .storage.pg.database import redact
+
+            # No folder holds a team store: this host-local one holds only this host's lock files.
+            digest = hashlib.sha256(redact(self.url).encode()).hexdigest()[:16]
+            self.dir = Path(tempfile.gettempdir()) / "lineage-pg" / digest
+            self.dir.mkdir(parents=True, exist_ok=True)
+            self.location = redact(self.url)
+            self.staging = AdvisoryStagingLock(self.url)
+        else:
+            self.dir = locate(dir)
+            self.location = str(self.dir)
+            self.staging = StagingLock(self.dir / LOCK_NAME, legacy=self.dir / LEGACY_LOCK)
+
+    @property
+    def target(self) -> str | Path:
+        """What opens this store again: its folder, or its PostgreSQL URL."""
+        return self.url if self.url is not None else self.dir
 
     def __repr__(self) -> str:
-        return f"Store({str(self.dir)!r})"
+        return f"Store({self.location!r})"
 
     # -- plumbing ----------------------------------------------------------------------
     def check_folder(self) -> None:
         """Refuse a store path that is a file (a wrong --store or $LINEAGE_DIR)."""
+        if self.url is not None:
+            return
         if self.dir.exists() and not self.dir.is_dir():
             raise InvalidArgumentError(
                 f"the store {self.dir} is a file, not a folder: point --store or ${ENV_VAR} at a folder"
@@ -78,6 +111,12 @@ class StoreHandle:
         with self._mutex:
             if self._db is None:
                 self.check_folder()
+                if self.url is not None:
+                    from .storage.pg.database import PgDatabase
+
+                    self._db = PgDatabase(self.url, create=create)
+                    self.mark_crashed_runs()
+                    return self._db
                 if create:
                     self.dir.mkdir(parents=True, exist_ok=True)
                 elif not (self.dir / DB_NAME).exists():
@@ -88,6 +127,12 @@ class StoreHandle:
 
     def exists(self) -> bool:
         """True if the store's database exists (a store was created here)."""
+        if self.url is not None:
+            try:
+                self._open(create=False)
+            except NotFoundError:
+                return False
+            return True
         return (self.dir / DB_NAME).exists()
 
     @property
@@ -100,24 +145,50 @@ class StoreHandle:
         self._open(create=False)
         return self
 
-    def create(self) -> Self:
-        """Create the store folder and database if missing (what the first write does)."""
-        self._open(create=True)
+    def create(self, blobs: str | os.PathLike | None = None) -> Self:
+        """Create the store folder and database if missing (what the first write does).
+
+        ``blobs``: the blob root to record (a shared folder), where every client of a
+        PostgreSQL store finds its blobs; required for a new one.
+        """
+        if self.url is not None and blobs is None and not self.exists():
+            raise InvalidArgumentError(
+                f"a PostgreSQL store keeps its files under a blob root: "
+                f"run 'lineage init {self.location} --blobs FOLDER' (or create(blobs=FOLDER))"
+            )
+        db = self._open(create=True)
+        if blobs is not None:
+            root = os.fspath(blobs)
+            if "://" not in root:
+                root = os.path.abspath(root)
+            if settings.get(db, settings.BLOB_ROOT) != root:
+                settings.put(db, settings.BLOB_ROOT, root)
+                self._blobs = None
         return self
 
     @property
     def blobs(self) -> BlobStore:
         if self._blobs is None:
             self.check_folder()
-            self._blobs = BlobStore(self.dir / "blobs", self._recorded_blob, self._recorded_blobs)
+            if self.url is not None:
+                root = settings.get(self.db, settings.BLOB_ROOT)
+                if root is None:
+                    raise LineageError(
+                        f"store {self.location} records no blob root: run 'lineage init {self.location} --blobs FOLDER'"
+                    )
+                self._blobs = open_blob_root(root, self._recorded_blob, self._recorded_blobs)
+            else:
+                self._blobs = BlobStore(self.dir / "blobs", self._recorded_blob, self._recorded_blobs)
         return self._blobs
 
     def _recorded_blob(self, sha256: str) -> tuple[int, int] | None:
-        if self._db is None and not (self.dir / DB_NAME).exists():
+        if self._db is None and self.url is None and not (self.dir / DB_NAME).exists():
             return None
         return blob_rows.blob_row(self.db, sha256)
 
     def close(self) -> None:
+        if self.url is not None:
+            cast(AdvisoryStagingLock, self.staging).close()
         if self._db is not None:
             self._db.close()
             self._db = None
@@ -202,7 +273,7 @@ class StoreHandle:
         except StoreBusyError:
             return 0
         try:
-            has_db = (self.dir / DB_NAME).exists()
+            has_db = self.url is not None or (self.dir / DB_NAME).exists()
             freed = 0
             for sha in sorted(set(shas)):
                 if has_db and blob_rows.blob_row(self.db, sha) is not None:
@@ -212,8 +283,7 @@ class StoreHandle:
                 self._remove_empty_folders()
             return freed
         finally:
-            for fd in fds:
-                os.close(fd)
+            self.staging.release_exclusive(fds)
 
     def _remove_empty_folders(self) -> None:
         blobs = self.dir / "blobs"
@@ -226,7 +296,7 @@ class StoreHandle:
                 leftover.rmdir() if leftover.is_dir() and not leftover.is_symlink() else leftover.unlink()
 
     def _recorded_blobs(self, shas: set[str]) -> dict[str, tuple[int, int]]:
-        if not shas or (self._db is None and not (self.dir / DB_NAME).exists()):
+        if not shas or (self._db is None and self.url is None and not (self.dir / DB_NAME).exists()):
             return {}
         return blob_rows.recorded_blobs(self.db, shas)
 
@@ -252,7 +322,7 @@ class StoreHandle:
         runs_, artifacts, versions_, deleted, blobs, blob_bytes = upkeep.counts(db)
         running = tuple({"id": i, "name": n, "job_type": j, "started_at": s} for i, n, j, s in upkeep.running_runs(db))
         return StoreStatus(
-            str(self.dir),
+            self.location,
             upkeep.schema_version(db),
             runs_,
             artifacts,

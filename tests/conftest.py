@@ -6,6 +6,9 @@ import pytest
 
 import lineage
 from lineage import tracking
+from tests.helpers.postgres import backend_store, parametrise_backends, pg_url, postgres_server  # noqa: F401
+
+pytest_generate_tests = parametrise_backends
 
 
 @pytest.fixture(autouse=True)
@@ -22,8 +25,9 @@ def _isolated(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def store_dir(tmp_path):
-    return tmp_path / "store"
+def store_dir(request, tmp_path):
+    """The test's store: a folder, or (in a module with BACKENDS) a PostgreSQL URL per backend."""
+    return backend_store(request, tmp_path)
 
 
 @pytest.fixture

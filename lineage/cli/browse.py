@@ -23,25 +23,32 @@ from .app import (
 
 
 @cli.command()
+@click.argument("where", required=False, metavar="[STORE]")
+@click.option(
+    "--blobs",
+    metavar="FOLDER",
+    help="Where a team store keeps its files (a shared folder every client reaches); recorded in the store.",
+)
 @json_option
 @click.pass_obj
-def init(handle: StoreHandle, as_json: bool) -> None:
-    """Create a store here (or at --store) if there is none.
+def init(handle: StoreHandle, where: str | None, blobs: str | None, as_json: bool) -> None:
+    """Create a store here (or at STORE, or --store) if there is none.
 
     Creates the folder, its lineage.db and blobs/; an existing store is left as it is.
+    STORE may be a postgresql:// URL (a team store): --blobs then names its shared blob root.
 
     \b
     Example:  lineage --store ./.lineage init
     """
     from ..facade import Store
 
-    store = Store(handle.dir)
+    store = Store(where if where is not None else handle.dir)
     existed = store.exists()
-    store.create()
+    store.create(blobs=blobs)
     if as_json:
-        echo_json({"store": store.dir, "created": not existed})
+        echo_json({"store": store.location, "created": not existed})
     else:
-        click.echo(f"{'store already at' if existed else 'created store at'} {store.dir}")
+        click.echo(f"{'store already at' if existed else 'created store at'} {store.location}")
 
 
 @cli.command()
@@ -61,7 +68,7 @@ def status(handle: StoreHandle, as_json: bool) -> None:
     if as_json:
         echo_json(
             {
-                "store": store.dir,
+                "store": store.location,
                 "schema_version": schema,
                 "runs": runs,
                 "artifacts": artifacts,
@@ -76,7 +83,7 @@ def status(handle: StoreHandle, as_json: bool) -> None:
         return
     print_fields(
         [
-            ("store", store.dir),
+            ("store", store.location),
             ("schema", f"version {schema}"),
             ("runs", runs),
             ("artifacts", artifacts),

@@ -71,7 +71,10 @@ def ref_targets(db: Database, ref: str) -> list[tuple[str, str]]:
 
 def walk_rows(db: Database, direction: str, params: dict, depth: int) -> list[tuple]:
     """(run_id, version_id, label, neighbour) rows of a walk; ``depth`` < 0 for no limit."""
-    return db.read(WALKS[direction, depth >= 0], {**params, "depth": depth if depth >= 0 else 1})
+    rows = db.read(WALKS[direction, depth >= 0], {**params, "depth": depth if depth >= 0 else 1})
+    if db.dialect == "postgresql":  # a run's neighbour (a version id) came back as text
+        return [(r, v, label, int(n) if r is not None and n is not None else n) for r, v, label, n in rows]
+    return rows
 
 
 def version_attribute_rows(db: Database, ids: str | None) -> list[tuple]:
