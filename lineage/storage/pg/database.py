@@ -58,7 +58,11 @@ def connect_error(url: str, exc: Exception) -> LineageError:
     where = redact(url)
     if "does not exist" in message and "database" in message:
         return NotFoundError(f"no PostgreSQL database for store {where} ({message}): create it first (createdb)")
-    if "authentication failed" in message or "no password supplied" in message or "password" in message:
+    if (
+        "authentication failed" in message
+        or "password" in message
+        or ("role" in message and "does not exist" in message)
+    ):
         return LineageError(
             f"PostgreSQL refused the login to store {where} ({message}): check the user and password "
             "(in the URL, $PGPASSWORD or ~/.pgpass)"
@@ -181,7 +185,9 @@ class PgDatabase(sqlite_db.Database):
     def schema_version(self) -> int | None:
         """The version the database records, None if it holds no lineage schema."""
         with self.lock:
-            if self.raw.execute("SELECT to_regclass(%s)", (VERSION_TABLE,)).fetchone()[0] is None:
+            # pg_tables, not to_regclass: the catalog cache can be stale right after a lock wait.
+            found = "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = %s"
+            if not self.raw.execute(found, (VERSION_TABLE,)).fetchone()[0]:
                 return None
             row = self.raw.execute(f"SELECT version FROM {VERSION_TABLE}").fetchone()
             return None if row is None else int(row[0])
@@ -195,6 +201,8 @@ class PgDatabase(sqlite_db.Database):
             self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_KEY,))
             version = self.schema_version()  # another process may have made it meanwhile
             self._refuse(version, create)
+            if version is None and self._holds_tables():
+                raise SchemaVersionError(f"the database of {self.where} holds tables but is not a lineage store")
             if version is None:
                 for statement in dialect.schema_statements():
                     self.raw.execute(statement)
@@ -216,13 +224,10 @@ class PgDatabase(sqlite_db.Database):
             raise NotFoundError(
                 f"no lineage store in {self.where}: run 'lineage init {self.where} --blobs FOLDER' first"
             )
-        if (
-            version is None
-            and self.raw.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
-            ).fetchone()[0]
-        ):
-            raise SchemaVersionError(f"the database of {self.where} holds tables but is not a lineage store")
+
+    def _holds_tables(self) -> bool:
+        sql = "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+        return bool(self.raw.execute(sql).fetchone()[0])
 
     @contextmanager
     def write(self, durable: bool = False) -> Iterator[sqlite3.Connection]:
