@@ -98,12 +98,17 @@ def pg_url(postgres_server: PostgresServer) -> str:
 # -- the backend-parametrised store ---------------------------------------------------------
 # A test module that sets BACKENDS = ("folder", "postgres") runs each of its tests taking
 # ``store_dir`` (or ``store``) once per backend; ``@pytest.mark.folder_only`` keeps a test
-# that looks at a folder store's files on the folder store only.
+# that looks at a folder store's files on the folder store only. A module may name other
+# fixtures to parametrise so in BACKEND_FIXTURES ({name: scope}; request.param is the backend).
 def parametrise_backends(metafunc: pytest.Metafunc) -> None:
     """``pytest_generate_tests``: parametrise ``store_dir`` over the module's BACKENDS."""
     backends = getattr(metafunc.module, "BACKENDS", None)
-    if backends and "store_dir" in metafunc.fixturenames and not metafunc.definition.get_closest_marker("folder_only"):
-        metafunc.parametrize("store_dir", backends, indirect=True)
+    if not backends or metafunc.definition.get_closest_marker("folder_only"):
+        return
+    for name, scope in getattr(metafunc.module, "BACKEND_FIXTURES", {"store_dir": "function"}).items():
+        if name in metafunc.fixturenames:
+            metafunc.parametrize(name, backends, indirect=True, scope=scope)
+            return
 
 
 def backend_store(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
@@ -119,6 +124,22 @@ def backend_store(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
     store = lineage.Store(url).create(blobs=tmp_path / "team-blobs")
     store.close()
     return url
+
+
+def copy_store(url: str, server: PostgresServer, blobs: Path) -> str:
+    """A private copy of the PostgreSQL store at ``url``: its database and its blob folder."""
+    import psycopg
+
+    with psycopg.connect(url) as con:
+        source_blobs = con.execute("SELECT value FROM store_settings WHERE key = 'blob_root'").fetchone()[0]
+    shutil.copytree(source_blobs, blobs)
+    name = f"t{os.getpid()}_{next(server._names)}"
+    with psycopg.connect(server.url(), autocommit=True) as con:
+        con.execute(f'CREATE DATABASE "{name}" TEMPLATE "{url.split("/")[3].split("?")[0]}"')
+    copy = server.url(name)
+    with psycopg.connect(copy) as con:
+        con.execute("UPDATE store_settings SET value = %s WHERE key = 'blob_root'", (str(blobs),))
+    return copy
 
 
 def blob_root(store: Path | str) -> Path:

@@ -90,7 +90,8 @@ def id_tables() -> frozenset[str]:
 _OR_IGNORE = re.compile(r"\bINSERT OR IGNORE INTO\b", re.IGNORECASE)
 _OR_REPLACE = re.compile(r"\bINSERT OR REPLACE INTO (\w+) \(([^)]*)\)", re.IGNORECASE)
 _GROUP_CONCAT = re.compile(
-    r"\(SELECT group_concat\((\w+), ','\)\s+FROM \(SELECT \1 FROM (\w+) (\w+) WHERE (.*?) ORDER BY \1\)\)",
+    r"\(SELECT group_concat\((\w+), ','\)\s+FROM\s+\(SELECT \1\s+FROM\s+(\w+)\s+(\w+)\s+"
+    r"WHERE\s+(.*?)\s+ORDER BY \1\)\)",
     re.DOTALL,
 )
 _JSON_EACH = re.compile(r"SELECT value FROM json_each\((:\w+)\)")
