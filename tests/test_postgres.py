@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import sqlite3
 import subprocess
 import sys
@@ -285,3 +286,57 @@ def test_gc_waits_for_a_writer_on_another_connection_that_has_staged_blobs(store
     finally:
         staged.staging.release()
     assert gc(lineage.Store(store_on_postgres), wait_s=5).executed
+
+
+def test_explicit_ids_move_the_identity_on(store_on_postgres, tmp_path):
+    # A copy or an import writes ids of its own: the next logged version still gets a new one.
+    store = lineage.Store(store_on_postgres)
+    with store.db.write() as con:
+        con.execute(
+            "INSERT INTO artifacts (id, project, name, type, created_at) VALUES (?, 'p', 'old', 'dataset', 'then')",
+            (7,),
+        )
+    with lineage.init(project="p", dir=store_on_postgres) as run:
+        art = lineage.Artifact("new", "dataset")
+        with art.new_file("x.txt") as f:
+            f.write("x")
+        run.log_artifact(art)
+    assert sorted(a.name for a in store.artifacts()) == ["new", "old"]
+    assert store.sql("SELECT id FROM artifacts WHERE name = 'new'").column(0).to_pylist() == [8]
+
+
+def cli(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k != "LINEAGE_DIR"} | (env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "lineage.cli", *args], capture_output=True, text=True, cwd=cwd, env=environment
+    )
+
+
+def test_every_machine_points_at_one_store_with_lineage_dir(pg_url, tmp_path):
+    host_a, host_b, shared = tmp_path / "a", tmp_path / "b", tmp_path / "shared-blobs"
+    host_a.mkdir()
+    host_b.mkdir()
+    refused = cli("init", pg_url, cwd=host_a)
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1 and "--blobs FOLDER" in refused.stderr
+    created = cli("init", pg_url, "--blobs", str(shared), cwd=host_a)
+    assert created.returncode == 0 and "created store at postgresql://" in created.stdout, created.stderr
+    assert "store already at" in cli("init", pg_url, cwd=host_a).stdout
+    script = (
+        "import lineage\n"
+        "with lineage.init(project='p', job_type='make') as run:\n"
+        "    art = lineage.Artifact('data', 'dataset')\n"
+        "    with art.new_file('a.txt') as f:\n"
+        "        f.write('from host a')\n"
+        "    run.log_artifact(art)\n"
+    )
+    env = {"LINEAGE_DIR": pg_url}
+    done = subprocess.run([sys.executable, "-c", script], cwd=host_a, env={**os.environ, **env})
+    assert done.returncode == 0
+    status = json.loads(cli("status", "--json", cwd=host_b, env=env).stdout)
+    assert status["versions"] == 1 and status["store"].startswith("postgresql://")
+    got = cli("download", "data:latest", str(host_b / "data"), cwd=host_b, env=env)
+    assert got.returncode == 0, got.stderr
+    assert (host_b / "data" / "a.txt").read_text() == "from host a"
+    assert not (host_a / ".lineage").exists() and not (host_b / ".lineage").exists()
+    assert cli("verify", "data:latest", str(host_b / "data"), cwd=host_b, env=env).returncode == 0
+    assert "no problems" in cli("fsck", cwd=host_b, env=env).stdout

@@ -136,9 +136,11 @@ class Connection:
         cursor = self.raw.cursor()
         try:
             cursor.execute(text, params if params is not None else ())
+            result = Result(cursor, returning)
+            self._resync(sql)
         except self._errors() as exc:
             raise self.error(exc) from None
-        return Result(cursor, returning)
+        return result
 
     def executemany(self, sql: str, rows: Any) -> None:
         text, _ = dialect.statement(sql)
@@ -146,8 +148,14 @@ class Connection:
         if rows:
             try:
                 self.raw.cursor().executemany(text, rows)
+                self._resync(sql)
             except self._errors() as exc:
                 raise self.error(exc) from None
+
+    def _resync(self, sql: str) -> None:
+        table = dialect.explicit_id_table(sql)
+        if table is not None:
+            self.raw.execute(dialect.resync_identity(table))
 
     def _errors(self) -> type[Exception]:
         return psycopg_module().Error

@@ -105,6 +105,26 @@ _TEXT_NEIGHBOUR = "coalesce(to_run.run_id, CAST(to_version.version_id AS TEXT))"
 _INSERT = re.compile(r"^\s*INSERT INTO (\w+)\b", re.IGNORECASE)
 
 
+_EXPLICIT_ID = re.compile(r"^\s*INSERT INTO (\w+) \(\s*id\s*,", re.IGNORECASE)
+
+
+@cache
+def explicit_id_table(sql: str) -> str | None:
+    """The table an INSERT gives explicit ids to (a copy, an import), when it has an identity ``id``.
+
+    Its identity must then move past them (SQLite's rowid simply continues from the largest).
+    """
+    match = _EXPLICIT_ID.match(sql)
+    return match.group(1) if match is not None and match.group(1) in id_tables() else None
+
+
+def resync_identity(table: str) -> str:
+    """The statement moving ``table``'s identity past its largest id."""
+    return (
+        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
+    )
+
+
 @cache
 def statement(sql: str) -> tuple[str, bool]:
     """(``sql`` for PostgreSQL, True if it returns the new row's id for ``lastrowid``)."""
@@ -125,7 +145,12 @@ def statement(sql: str) -> tuple[str, bool]:
         r"SELECT CAST(value AS BIGINT) FROM json_array_elements_text(CAST(\1 AS json)) AS value", text
     )
     insert = _INSERT.match(text)
-    returning = insert is not None and insert.group(1) in id_tables() and "RETURNING" not in text.upper()
+    returning = (
+        insert is not None
+        and insert.group(1) in id_tables()
+        and "RETURNING" not in text.upper()
+        and explicit_id_table(sql) is None
+    )
     if returning:
         text += " RETURNING id"
     return placeholders(text), returning
