@@ -74,7 +74,7 @@ def connect(url: str):
     """An autocommit psycopg connection with SQLite's result types (integers for booleans and sums)."""
     psycopg = psycopg_module()
     try:
-        raw = psycopg.connect(url, autocommit=True, cursor_factory=psycopg.ClientCursor, connect_timeout=30)
+        raw = psycopg.connect(url, autocommit=True, connect_timeout=30)
     except psycopg.Error as exc:
         raise connect_error(url, exc) from None
     raw.adapters.register_loader("numeric", _loaders()[0])

@@ -102,6 +102,8 @@ _TYPED_ANCHOR = 'SELECT CAST(:run_id AS TEXT) COLLATE "C", CAST(:version_id AS B
 # ... and its neighbour column, a run id or a version id: one type (text) in PostgreSQL.
 _NEIGHBOUR = "coalesce(to_run.run_id, to_version.version_id)"
 _TEXT_NEIGHBOUR = "coalesce(to_run.run_id, CAST(to_version.version_id AS TEXT))"
+# A parameter only tested for NULL has no type PostgreSQL can infer (they are all text here).
+_NULL_TEST = re.compile(r"(?<![\w)])(:\w+) IS NULL")
 _INSERT = re.compile(r"^\s*INSERT INTO (\w+)\b", re.IGNORECASE)
 
 
@@ -139,6 +141,7 @@ def statement(sql: str) -> tuple[str, bool]:
         update = ", ".join(f"{c} = excluded.{c}" for c in rest)
         action = f"DO UPDATE SET {update}" if rest else "DO NOTHING"
         text = f"INSERT INTO {text[match.start(1) :]} ON CONFLICT ({', '.join(key)}) {action}"
+    text = _NULL_TEST.sub(r"CAST(\1 AS TEXT) IS NULL", text)
     text = text.replace(_ANCHOR, _TYPED_ANCHOR).replace(_NEIGHBOUR, _TEXT_NEIGHBOUR)
     text = _GROUP_CONCAT.sub(r"(SELECT string_agg(\1, ',' ORDER BY \1) FROM \2 \3 WHERE \4)", text)
     text = _JSON_EACH.sub(
