@@ -21,7 +21,7 @@ from typing import Self, cast
 
 from .blobroot import open_blob_root
 from .blobs import DIGEST_RE, BlobInfo, BlobStore
-from .errors import InvalidArgumentError, LineageError, NotFoundError, StoreBusyError
+from .errors import ConflictError, InvalidArgumentError, LineageError, NotFoundError, StoreBusyError
 from .openlineage import live
 from .processes import hostname, is_alive
 from .refs import parse_run_ref
@@ -151,6 +151,11 @@ class StoreHandle:
         ``blobs``: the blob root to record (a shared folder), where every client of a
         PostgreSQL store finds its blobs; required for a new one.
         """
+        if self.url is None and blobs is not None:
+            raise InvalidArgumentError(
+                f"the folder store {self.location} keeps its blobs in blobs/ beside its database: "
+                "--blobs is for a postgresql:// store"
+            )
         if self.url is not None and blobs is None and not self.exists():
             raise InvalidArgumentError(
                 f"a PostgreSQL store keeps its files under a blob root: "
@@ -161,7 +166,14 @@ class StoreHandle:
             root = os.fspath(blobs)
             if "://" not in root:
                 root = os.path.abspath(root)
-            if settings.get(db, settings.BLOB_ROOT) != root:
+            recorded = settings.get(db, settings.BLOB_ROOT)
+            if recorded is not None and recorded != root:
+                # Every client finds the blobs there: moving it would hide every stored file.
+                raise ConflictError(
+                    f"store {self.location} keeps its blobs under {recorded}, not {root}: "
+                    "drop --blobs (or move the files and the setting together)"
+                )
+            if recorded is None:
                 settings.put(db, settings.BLOB_ROOT, root)
                 self._blobs = None
         return self

@@ -340,3 +340,14 @@ def test_every_machine_points_at_one_store_with_lineage_dir(pg_url, tmp_path):
     assert not (host_a / ".lineage").exists() and not (host_b / ".lineage").exists()
     assert cli("verify", "data:latest", str(host_b / "data"), cwd=host_b, env=env).returncode == 0
     assert "no problems" in cli("fsck", cwd=host_b, env=env).stdout
+
+
+def test_init_never_moves_a_recorded_blob_root_and_a_folder_store_takes_none(store_on_postgres, tmp_path):
+    before = lineage.Store(store_on_postgres).sql("SELECT key, value FROM store_settings").to_pylist()
+    with pytest.raises(lineage.ConflictError, match="keeps its blobs under"):
+        lineage.Store(store_on_postgres).create(blobs=tmp_path / "elsewhere")
+    lineage.Store(store_on_postgres).create(blobs=tmp_path / "blobs")  # the same root: nothing to do
+    assert lineage.Store(store_on_postgres).sql("SELECT key, value FROM store_settings").to_pylist() == before
+    with pytest.raises(lineage.InvalidArgumentError, match="--blobs is for a postgresql:// store"):
+        lineage.Store(tmp_path / "folder").create(blobs=tmp_path / "b")
+    assert not (tmp_path / "folder").exists()
