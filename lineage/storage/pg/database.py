@@ -242,10 +242,9 @@ class PgDatabase(sqlite_db.Database):
         """One transaction, committed on success, else rolled back; one writer at a time."""
         with self.lock:
             try:
-                self.raw.execute("BEGIN")
-                self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_KEY,))
-                if not durable:
-                    self.raw.execute("SET LOCAL synchronous_commit = off")
+                # One round trip (no parameters: the simple protocol takes the three at once).
+                begin = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_KEY})"
+                self.raw.execute(begin if durable else begin + "; SET LOCAL synchronous_commit = off")
             except psycopg_module().Error as exc:
                 raise cast(Connection, self.con).error(exc) from None
             try:
