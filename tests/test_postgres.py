@@ -340,6 +340,8 @@ def test_every_machine_points_at_one_store_with_lineage_dir(pg_url, tmp_path):
     assert not (host_a / ".lineage").exists() and not (host_b / ".lineage").exists()
     assert cli("verify", "data:latest", str(host_b / "data"), cwd=host_b, env=env).returncode == 0
     assert "no problems" in cli("fsck", cwd=host_b, env=env).stdout
+    short = {"LINEAGE_DIR": pg_url.replace("postgresql://", "postgres://", 1)}  # libpq's other spelling
+    assert json.loads(cli("status", "--json", cwd=host_b, env=short).stdout)["versions"] == 1
 
 
 def test_init_never_moves_a_recorded_blob_root_and_a_folder_store_takes_none(store_on_postgres, tmp_path):
