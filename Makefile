@@ -17,10 +17,12 @@ $(STAMP): pyproject.toml
 
 # System tools the tests use, from Debian's packages when missing (as root, or through sudo):
 # the sqlite3 shell runs queries/*.sql (tests/test_queries_sql.py); Graphviz's dot program
-# must draw the report's graphs as the bundled library does (tests/test_report.py).
+# must draw the report's graphs as the bundled library does (tests/test_report.py); the
+# PostgreSQL server binaries (initdb, pg_ctl) run the team-store tests (tests/helpers/postgres.py).
 system-tools:
 	@missing=""; \
 	command -v sqlite3 >/dev/null 2>&1 || missing="$$missing sqlite3"; \
+	command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v dot >/dev/null 2>&1 || missing="$$missing graphviz"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \

@@ -122,7 +122,7 @@ class Artifact:
         """Log the artifact (W&B's ``save()``): with the active run, else through a run of type ``auto``."""
         if self.logged is not None:
             return self.logged
-        return active.save(self, project, self._store.dir if self._store is not None else None)
+        return active.save(self, project, self._store.target if self._store is not None else None)
 
     def _adopt_store(self, store: Store) -> None:
         """Write into ``store`` (whose staging lock the caller took for this artifact)."""

@@ -22,7 +22,6 @@ host, which the host-local staging lock does not see, may be about to commit it.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -136,8 +135,7 @@ def gc(store, dry_run: bool = False, wait_s: float = 10.0, grace_s: float | None
             freed += item.size
         return replace(plan, executed=True, freed_bytes=freed)
     finally:
-        for fd in fds:
-            os.close(fd)
+        store.staging.release_exclusive(fds)
 
 
 def _count(n: int, what: str) -> str:

@@ -127,7 +127,7 @@ class LoggedArtifact(VersionEdits):
         found = find_by_digest(store.db, theirs.project, theirs.name, theirs.digest)
         if found is None:
             raise NotFoundError(
-                f"{self.qualified_name} is from the store {self._store.dir}, and the store {store.dir} "
+                f"{self.qualified_name} is from the store {self._store.location}, and the store {store.location} "
                 "holds no version with its content: log it there first, or use a ref"
             )
         return found

@@ -14,12 +14,13 @@ import sqlite3
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from .errors import InvalidArgumentError, NotFoundError
 from .graphs import graph, node_key
 from .refs import check_utf8
 from .storage.db import DB_NAME, attach_duckdb, connect_read_only, select_all, table_names
+from .storage.pg.database import PgDatabase
 from .walks import Subgraph, ancestry, impact
 
 _FILE_SAFE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -93,9 +94,9 @@ def _deny_attach(action: int, *args) -> int:
     return sqlite3.SQLITE_DENY if action in (sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH) else sqlite3.SQLITE_OK
 
 
-def _sql_error(exc: sqlite3.Error) -> InvalidArgumentError:
+def _sql_error(exc: Exception) -> InvalidArgumentError:
     message = str(exc)
-    if isinstance(exc, sqlite3.ProgrammingError) and "one statement" in message:
+    if (isinstance(exc, sqlite3.ProgrammingError) and "one statement" in message) or "multiple commands" in message:
         return InvalidArgumentError("store.sql runs one statement at a time: split the script")
     if "readonly" in message or "read-only" in message or "not authorized" in message:
         return InvalidArgumentError(
@@ -119,6 +120,13 @@ def sql(store: Store, query: str, params: tuple | list | dict | None = ()) -> py
     if not isinstance(query, str):
         raise InvalidArgumentError(f"store.sql takes a SQL statement as text, not {type(query).__name__}")
     check_utf8(query, "SQL statement")
+    if store.url is not None:
+        db = cast(PgDatabase, store.db)
+        try:
+            names, rows = db.read_only_rows(query, _clean_params(params))
+        except ValueError as exc:
+            raise _sql_error(exc) from None
+        return _arrow_table(names, rows)
     con = connect_read_only(store.dir / DB_NAME)
     try:
         con.set_authorizer(_deny_attach)
@@ -181,6 +189,11 @@ def duckdb_connection(store: Store) -> duckdb.DuckDBPyConnection:
     """
     import duckdb
 
+    if store.url is not None:
+        raise InvalidArgumentError(
+            f"store.duckdb() reads a folder store's SQLite file; {store.location} is a PostgreSQL store: "
+            "use store.sql, or DuckDB's postgres extension"
+        )
     path = store.dir / DB_NAME
     if not path.exists():
         raise NotFoundError(f"no lineage store at {store.dir}: log a run or run 'lineage init' first")

@@ -26,7 +26,6 @@ from . import active, tracking
 from .config import config_mapping
 from .errors import ConflictError, InvalidArgumentError, NotFoundError
 from .storage import runs
-from .storage.db import DB_NAME
 from .tracking import DEFAULT_PROJECT, Run, shared_store
 
 RESUME_VALUES = ("allow", "must", "never", "auto")
@@ -102,7 +101,7 @@ def init(
     store = shared_store(dir)
     continuing = False
     if run_id is not None and resume_mode is not None:
-        stored = (store.dir / DB_NAME).exists()  # a failed resume="must" creates no store
+        stored = store.exists()  # a failed resume="must" creates no store
         exists = stored and runs.run_exists(store.db, run_id)
         if resume_mode == "never" and exists:
             raise ConflictError(f"run id {run_id!r} is already in the store and resume='never': use another id")

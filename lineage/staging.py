@@ -56,6 +56,11 @@ class StagingLock:
                 pass  # no legacy lock (or not a plain file): nothing older uses this store
         return fds
 
+    def release_exclusive(self, fds: list[int]) -> None:
+        """End what :meth:`exclusive` took."""
+        for fd in fds:
+            os.close(fd)
+
     def _open(self) -> int:
         try:
             return os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)

@@ -2,13 +2,17 @@
 
 Where a store is: an explicit folder; else ``$LINEAGE_DIR``; else the nearest
 ``.lineage/`` in the working directory or a parent; else ``./.lineage/``, created on
-the first write.
+the first write. The explicit choice or ``$LINEAGE_DIR`` may instead be a
+``postgresql://`` (or ``postgres://``) URL: a team store, its metadata in that database
+and its blobs under the blob root the database records (``store_settings``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -26,6 +30,8 @@ from .storage import backlog, runs, settings, upkeep, versions
 from .storage import blobs as blob_rows
 from .storage import edges as graph_rows
 from .storage.db import DB_NAME, Database
+from .storage.pg import is_url
+from .storage.pg.locks import AdvisoryStagingLock
 from .storage.records import RunInfo, StoreStatus, runs_matching, runs_named
 
 STORE_FOLDER = ".lineage"
@@ -33,6 +39,12 @@ ENV_VAR = "LINEAGE_DIR"
 # A source file whose mtime or ctime is this close to the moment we read it could change
 # again within the same timestamp tick: it is hashed, but not remembered in file_state.
 RACY_NS = 20_000_000
+
+
+def database_url(dir: str | os.PathLike | None = None) -> str | None:
+    """The PostgreSQL URL chosen (``dir``, else ``$LINEAGE_DIR``), or None for a folder store."""
+    chosen = dir if dir is not None else os.environ.get(ENV_VAR) or None
+    return chosen if is_url(chosen) else None  # type: ignore[return-value]
 
 
 def locate(dir: str | os.PathLike | None = None) -> Path:
@@ -58,18 +70,38 @@ class StoreHandle:
     """
 
     def __init__(self, dir: str | os.PathLike | None = None):
-        self.dir = locate(dir)
+        self.url = database_url(dir)
         self._db: Database | None = None
         self._blobs: Blobs | None = None
         self._mutex = threading.Lock()
-        self.staging = StagingLock(self.dir / LOCK_NAME, legacy=self.dir / LEGACY_LOCK)
+        self.staging: StagingLock | AdvisoryStagingLock
+        if self.url is not None:
+            from .storage.pg.database import redact
+
+            # No folder holds a team store: this host-local one holds only this host's lock files.
+            digest = hashlib.sha256(redact(self.url).encode()).hexdigest()[:16]
+            self.dir = Path(tempfile.gettempdir()) / "lineage-pg" / digest
+            self.dir.mkdir(parents=True, exist_ok=True)
+            self.location = redact(self.url)
+            self.staging = AdvisoryStagingLock(self.url)
+        else:
+            self.dir = locate(dir)
+            self.location = str(self.dir)
+            self.staging = StagingLock(self.dir / LOCK_NAME, legacy=self.dir / LEGACY_LOCK)
+
+    @property
+    def target(self) -> str | Path:
+        """What opens this store again: its folder, or its PostgreSQL URL."""
+        return self.url if self.url is not None else self.dir
 
     def __repr__(self) -> str:
-        return f"Store({str(self.dir)!r})"
+        return f"Store({self.location!r})"
 
     # -- plumbing ----------------------------------------------------------------------
     def check_folder(self) -> None:
         """Refuse a store path that is a file (a wrong --store or $LINEAGE_DIR)."""
+        if self.url is not None:
+            return
         if self.dir.exists() and not self.dir.is_dir():
             raise InvalidArgumentError(
                 f"the store {self.dir} is a file, not a folder: point --store or ${ENV_VAR} at a folder"
@@ -79,6 +111,12 @@ class StoreHandle:
         with self._mutex:
             if self._db is None:
                 self.check_folder()
+                if self.url is not None:
+                    from .storage.pg.database import PgDatabase
+
+                    self._db = PgDatabase(self.url, create=create)
+                    self.mark_crashed_runs()
+                    return self._db
                 if create:
                     self.dir.mkdir(parents=True, exist_ok=True)
                 elif not (self.dir / DB_NAME).exists():
@@ -89,6 +127,12 @@ class StoreHandle:
 
     def exists(self) -> bool:
         """True if the store's database exists (a store was created here)."""
+        if self.url is not None:
+            try:
+                self._open(create=False)
+            except NotFoundError:
+                return False
+            return True
         return (self.dir / DB_NAME).exists()
 
     @property
@@ -101,22 +145,28 @@ class StoreHandle:
         self._open(create=False)
         return self
 
-    def create(self, blobs: str | None = None) -> Self:
-        """Create the store folder and database if missing (what the first write does).
+    def create(self, blobs: str | os.PathLike | None = None) -> Self:
+        """Create the store (its folder and database) if missing (what the first write does).
 
         ``blobs``: where the store keeps its blobs, recorded in the store (every client
         then finds them): an ``s3://bucket/prefix`` URL or a folder path; default
-        ``blobs/`` beside the database. Refused before anything is written when the root
-        is malformed or its bucket cannot be reached, and when the store already holds
-        blobs under another root.
+        ``blobs/`` beside the database of a folder store. A PostgreSQL store has no folder:
+        a new one needs ``blobs``. Refused before anything is written when the root is
+        malformed or its bucket cannot be reached, and when the store already holds blobs
+        under another root.
 
         >>> lineage.Store("team").create(blobs="s3://ml-bucket/lineage")  # doctest: +SKIP
         """
+        if self.url is not None and blobs is None and not self.exists():
+            raise InvalidArgumentError(
+                f"a PostgreSQL store keeps its files under a blob root: "
+                f"run 'lineage init {self.location} --blobs FOLDER|s3://BUCKET/PREFIX' (or create(blobs=...))"
+            )
         if blobs is None:
             self._open(create=True)
             return self
-        root: str | None = check_root(blobs)
-        if root == str(self.dir / "blobs"):
+        root: str | None = check_root(os.fspath(blobs))
+        if self.url is None and root == str(self.dir / "blobs"):
             root = None  # the default: nothing to record
         if root is not None and root.startswith("s3://"):
             from .objectstore import S3BlobStore
@@ -138,7 +188,7 @@ class StoreHandle:
         if upkeep.counts(self.db)[4]:
             where = current or str(self.dir / "blobs")
             raise ConflictError(
-                f"the store {self.dir} already holds blobs in {where}: its blob root cannot change to "
+                f"the store {self.location} already holds blobs in {where}: its blob root cannot change to "
                 f"{root or self.dir / 'blobs'} (use 'lineage copy' to move its lineage into a new store)"
             )
 
@@ -154,18 +204,24 @@ class StoreHandle:
         if self._blobs is None:
             self.check_folder()
             root = self.blob_root()
-            if root is None:
-                self._blobs = BlobStore(self.dir / "blobs", self._recorded_blob, self._recorded_blobs)
-            else:
+            if root is not None:
                 self._blobs = open_blob_root(root, self._recorded_blob, self._recorded_blobs, scratch=self.dir / "tmp")
+            elif self.url is not None:
+                raise LineageError(
+                    f"store {self.location} records no blob root: run 'lineage init {self.location} --blobs FOLDER'"
+                )
+            else:
+                self._blobs = BlobStore(self.dir / "blobs", self._recorded_blob, self._recorded_blobs)
         return self._blobs
 
     def _recorded_blob(self, sha256: str) -> tuple[int, int] | None:
-        if self._db is None and not (self.dir / DB_NAME).exists():
+        if self._db is None and self.url is None and not (self.dir / DB_NAME).exists():
             return None
         return blob_rows.blob_row(self.db, sha256)
 
     def close(self) -> None:
+        if self.url is not None:
+            cast(AdvisoryStagingLock, self.staging).close()
         if self._db is not None:
             self._db.close()
             self._db = None
@@ -250,7 +306,7 @@ class StoreHandle:
         except StoreBusyError:
             return 0
         try:
-            has_db = (self.dir / DB_NAME).exists()
+            has_db = self.url is not None or (self.dir / DB_NAME).exists()
             freed = 0
             for sha in sorted(set(shas)):
                 if has_db and blob_rows.blob_row(self.db, sha) is not None:
@@ -260,8 +316,7 @@ class StoreHandle:
                 self._remove_empty_folders()
             return freed
         finally:
-            for fd in fds:
-                os.close(fd)
+            self.staging.release_exclusive(fds)
 
     def _remove_empty_folders(self) -> None:
         blobs = self.dir / "blobs"
@@ -274,7 +329,7 @@ class StoreHandle:
                 leftover.rmdir() if leftover.is_dir() and not leftover.is_symlink() else leftover.unlink()
 
     def _recorded_blobs(self, shas: set[str]) -> dict[str, tuple[int, int]]:
-        if not shas or (self._db is None and not (self.dir / DB_NAME).exists()):
+        if not shas or (self._db is None and self.url is None and not (self.dir / DB_NAME).exists()):
             return {}
         return blob_rows.recorded_blobs(self.db, shas)
 
@@ -300,7 +355,7 @@ class StoreHandle:
         runs_, artifacts, versions_, deleted, blobs, blob_bytes = upkeep.counts(db)
         running = tuple({"id": i, "name": n, "job_type": j, "started_at": s} for i, n, j, s in upkeep.running_runs(db))
         return StoreStatus(
-            str(self.dir),
+            self.location,
             upkeep.schema_version(db),
             runs_,
             artifacts,

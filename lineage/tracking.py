@@ -31,14 +31,14 @@ from .run_artifacts import RunArtifacts
 from .storage import runs
 from .storage.db import now
 from .storage.records import resume_run
-from .store import locate
+from .store import database_url, locate
 from .summary import Summary
 from .table import Table, image_cell, image_path, is_dataframe
 from .values import check_keys, clean_object, dump_object, encode_metric
 
 DEFAULT_PROJECT = "uncategorized"
 MAX_STEP = 2**63 - 1  # steps are SQLite integers, and the next step is one more
-_stores: dict[Path, Store] = {}
+_stores: dict[Path | str, Store] = {}
 _active: Run | None = None
 _uncaught: list[BaseException] = []
 _open_runs: set[Run] = set()  # runs of this process not finished yet (finished at exit)
@@ -46,10 +46,10 @@ _open_runs: set[Run] = set()  # runs of this process not finished yet (finished 
 
 def shared_store(dir: str | os.PathLike | None = None) -> Store:
     """The process-wide Store for a folder (runs and artifacts share its connection)."""
-    path = locate(dir)
-    if path not in _stores:
-        _stores[path] = Store(path)
-    return _stores[path]
+    key: Path | str = database_url(dir) or locate(dir)
+    if key not in _stores:
+        _stores[key] = Store(key)
+    return _stores[key]
 
 
 def _new_id() -> str:

@@ -113,7 +113,7 @@ def _explain(store: Store, ref: str, key: str, run_key: str | None) -> str:
 
 
 def _damaged(store: Store, what: str) -> LineageError:
-    return LineageError(f"the refs table of store {store.dir} is damaged ({what}): run 'lineage fsck'")
+    return LineageError(f"the refs table of store {store.location} is damaged ({what}): run 'lineage fsck'")
 
 
 def _depth(depth: int | None) -> int:

@@ -16,6 +16,9 @@
 --   .parameter set $depth -1
 --   .read queries/ancestry.sql
 --
+-- In psql, on a PostgreSQL store (sed writes each $name as psql's :'name'):
+--   sed "s/\$\([a-z_]*\)/:'\1'/g" queries/ancestry.sql | psql "$LINEAGE_DIR" -v ref=trained-model:latest -v depth=-1
+--
 -- With no limit the walk keeps one row per node (steps stays 0), so UNION ends it on cycles
 -- and expands each node once; with a limit it keeps one row per node and steps taken.
 -- Plain SQL that SQLite, DuckDB and PostgreSQL share (the anchor's casts set the types).

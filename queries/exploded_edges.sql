@@ -9,6 +9,9 @@
 --
 -- Example, in the sqlite3 shell:
 --   .read queries/exploded_edges.sql
+--
+-- In psql, on a PostgreSQL store:
+--   psql "$LINEAGE_DIR" -f queries/exploded_edges.sql
 SELECT 'produced' AS kind,
        'run:' || r.id AS source,
        'version:' || v.id AS target,

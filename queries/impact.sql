@@ -16,6 +16,9 @@
 --   .parameter set $depth -1
 --   .read queries/impact.sql
 --
+-- In psql, on a PostgreSQL store (sed writes each $name as psql's :'name'):
+--   sed "s/\$\([a-z_]*\)/:'\1'/g" queries/impact.sql | psql "$LINEAGE_DIR" -v ref=mnist-raw:v0 -v depth=-1
+--
 -- With no limit the walk keeps one row per node (steps stays 0), so UNION ends it on cycles
 -- and expands each node once; with a limit it keeps one row per node and steps taken.
 -- Plain SQL that SQLite, DuckDB and PostgreSQL share (the anchor's casts set the types).

@@ -10,6 +10,9 @@
 -- Example, in the sqlite3 shell:
 --   .parameter set $run 'run:sunny-smoke-1'
 --   .read queries/run_io.sql
+--
+-- In psql, on a PostgreSQL store (sed writes each $name as psql's :'name'):
+--   sed "s/\$\([a-z_]*\)/:'\1'/g" queries/run_io.sql | psql "$LINEAGE_DIR" -v run=run:sunny-smoke-1
 WITH
     -- The run's refs are run:<id> and run:<name> (the refs table of schema.sql).
     the_run(id) AS (

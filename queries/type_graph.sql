@@ -14,6 +14,9 @@
 -- Example, in the sqlite3 shell:
 --   .mode box
 --   .read queries/type_graph.sql
+--
+-- In psql, on a PostgreSQL store:
+--   psql "$LINEAGE_DIR" -f queries/type_graph.sql
 SELECT kind, source, target, label, count FROM (
     SELECT 1 AS part, 'job_type' AS kind, 'job:' || coalesce(job_type, 'run') AS source, NULL AS target,
            coalesce(job_type, 'run') AS label, count(*) AS count

@@ -6,7 +6,10 @@ import pytest
 
 import lineage
 from lineage import tracking
+from tests.helpers.postgres import backend_store, parametrise_backends, pg_url, postgres_server  # noqa: F401
 from tests.helpers.s3 import s3_client, s3_env, s3_root, s3_server  # noqa: F401 (fixtures)
+
+pytest_generate_tests = parametrise_backends
 
 
 @pytest.fixture(autouse=True)
@@ -23,8 +26,9 @@ def _isolated(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def store_dir(tmp_path):
-    return tmp_path / "store"
+def store_dir(request, tmp_path):
+    """The test's store: a folder, or (in a module with BACKENDS) a PostgreSQL URL per backend."""
+    return backend_store(request, tmp_path)
 
 
 @pytest.fixture

@@ -16,8 +16,11 @@ from hypothesis import strategies as st
 import lineage
 from lineage.entries import manifest_digest
 from lineage.store import RACY_NS
+from tests.helpers.postgres import blob_root
 
 from .strategies import file_sets
+
+BACKENDS = ("folder", "postgres")
 
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 _counter = itertools.count()
@@ -204,7 +207,7 @@ def test_a_failed_new_file_block_adds_nothing_and_leaves_no_temp(store_dir):
             f.write(b"partial")
             raise RuntimeError("boom")
         assert art.manifest.entries == {}
-    assert not list((store_dir / "blobs").rglob("*.tmp-*"))
+    assert not list(blob_root(store_dir).rglob("*.tmp-*"))
 
 
 def test_type_change_is_refused(store_dir):
@@ -261,7 +264,7 @@ def test_relogging_an_unchanged_folder_reads_no_file(store_dir, tmp_path, monkey
         raise AssertionError("an unchanged file was read again")
 
     def blob_files():
-        return sorted((p, p.stat().st_mtime_ns) for p in (store_dir / "blobs").rglob("*"))
+        return sorted((p, p.stat().st_mtime_ns) for p in blob_root(store_dir).rglob("*"))
 
     before = blob_files()
     monkeypatch.setattr(blobs_module.BlobStore, "put_file", no_reading)
@@ -392,12 +395,12 @@ def test_a_folder_logged_in_batches_keeps_every_file_and_repairs_a_planted_blob(
     for name, data in contents.items():
         (src / name).write_bytes(data)
     planted = hashlib.sha256(contents["7.bin"]).hexdigest()
-    (store_dir / "blobs" / planted[:2]).mkdir(parents=True)
-    (store_dir / "blobs" / planted[:2] / planted[2:]).write_bytes(b"not these bytes")
+    (blob_root(store_dir) / planted[:2]).mkdir(parents=True)
+    (blob_root(store_dir) / planted[:2] / planted[2:]).write_bytes(b"not these bytes")
     with lineage.init(project="p", dir=store_dir) as run:
         art = lineage.Artifact("d", type="dataset")
         art.add_dir(src)
         logged = run.log_artifact(art)
     assert {e: logged.open(e).read() for e in logged.manifest.entries} == contents
     assert logged.digest == manifest_digest({p: hashlib.sha256(d).hexdigest() for p, d in contents.items()})
-    assert len([p for p in (store_dir / "blobs").rglob("*") if p.is_file()]) == len(contents) - 1
+    assert len([p for p in blob_root(store_dir).rglob("*") if p.is_file()]) == len(contents) - 1

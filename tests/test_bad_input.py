@@ -28,7 +28,10 @@ import pytest
 import lineage
 from lineage import tracking
 from lineage.storage.db import SCHEMA_VERSION
+from tests.helpers.postgres import blob_root, copy_store
 
+BACKENDS = ("folder", "postgres")
+BACKEND_FIXTURES = {"template": "module"}
 DB_FILES = ("lineage.db", "lineage.db-wal", "lineage.db-shm")
 
 
@@ -54,8 +57,18 @@ def checkpointed_db(store: Path) -> str:
         return hashlib.sha256((Path(tmp) / "lineage.db").read_bytes()).hexdigest() + " " + dump
 
 
-def snapshot(folder: Path) -> dict[str, object]:
-    """Every file and folder under ``folder`` (bytes, mode, mtime), the database by content."""
+def snapshot(folder: Path | str) -> dict[str, object]:
+    """Every file and folder under ``folder`` (bytes, mode, mtime), the database by content.
+
+    A PostgreSQL store (a URL): every row of every table, and its blob root's files.
+    """
+    if isinstance(folder, str):
+        import psycopg
+
+        with psycopg.connect(folder) as con:
+            tables = [r[0] for r in con.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+            rows = {t: sorted(map(repr, con.execute(f'SELECT * FROM "{t}"').fetchall())) for t in tables}
+        return {"(database content)": rows, "(blob root)": snapshot(blob_root(folder))}
     out: dict[str, object] = {}
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
@@ -81,9 +94,12 @@ def add(art: lineage.Artifact, files: dict[str, bytes]) -> lineage.Artifact:
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory) -> Path:
+def template(request, tmp_path_factory) -> Path | str:
     """data:v0 (alias best), data:v1, model:v0, gone:v0 (deleted), gone:v1, dup in p and q."""
-    store = tmp_path_factory.mktemp("template") / "store"
+    store: Path | str = tmp_path_factory.mktemp("template") / "store"
+    if getattr(request, "param", "folder") == "postgres":
+        store = request.getfixturevalue("postgres_server").new_database()
+        lineage.Store(store).create(blobs=tmp_path_factory.mktemp("template-blobs")).close()
     with lineage.init(project="p", job_type="make", dir=store) as run:
         run.log_artifact(
             add(lineage.Artifact("data", "dataset"), {"a.txt": b"alpha", "sub/deep/c.bin": b"gamma"}), ["best"]
@@ -107,7 +123,7 @@ def template(tmp_path_factory) -> Path:
 class Ctx:
     """What a case may use: the store folder, a scratch folder, a folder outside both."""
 
-    dir: Path
+    dir: Path | str  # a folder, or a PostgreSQL store's URL
     scratch: Path
     outside: Path
 
@@ -619,9 +635,12 @@ for label, path in [
 
 # -- the tests -------------------------------------------------------------------------
 @pytest.fixture
-def ctx(template, tmp_path) -> Ctx:
-    store = tmp_path / "store"
-    shutil.copytree(template, store)  # copy2: blob mtimes kept, so they stay as recorded
+def ctx(request, template, tmp_path) -> Ctx:
+    if isinstance(template, str):  # a PostgreSQL store: a copy of its database and blob folder
+        store: Path | str = copy_store(template, request.getfixturevalue("postgres_server"), tmp_path / "blobs")
+    else:
+        store = tmp_path / "store"
+        shutil.copytree(template, store)  # copy2: blob mtimes kept, so they stay as recorded
     (tmp_path / "scratch").mkdir()
     (tmp_path / "outside").mkdir()
     return Ctx(store, tmp_path / "scratch", tmp_path / "outside")
@@ -647,8 +666,19 @@ def check_refused(ctx: Ctx, error: type[Exception], bad_call: Callable[[], objec
     return message
 
 
-@pytest.mark.parametrize("name", list(CASES))
+# Cases that spoil the SQLite file itself: a folder store's own.
+DATABASE_FILE_CASES = [name for name in CASES if " database, " in name]
+
+
+@pytest.mark.parametrize("name", [name for name in CASES if name not in DATABASE_FILE_CASES])
 def test_bad_input_gives_one_line_and_changes_nothing(ctx, name):
+    error, setup = CASES[name]
+    check_refused(ctx, error, setup(ctx))
+
+
+@pytest.mark.folder_only
+@pytest.mark.parametrize("name", DATABASE_FILE_CASES)
+def test_a_spoiled_database_file_gives_one_line_and_changes_nothing(ctx, name):
     error, setup = CASES[name]
     check_refused(ctx, error, setup(ctx))
 
@@ -705,6 +735,7 @@ def test_the_snapshot_sees_changes(ctx):
     os.utime(blob, ns=(0, os.stat(blob).st_mtime_ns + 1))
     assert snapshot(ctx.dir) != before
     before = snapshot(ctx.dir)
-    (ctx.dir / "blobs" / "tmp" / "new.tmp-1-1").write_bytes(b"")
+    (blob_root(ctx.dir) / "tmp").mkdir(exist_ok=True)
+    (blob_root(ctx.dir) / "tmp" / "new.tmp-1-1").write_bytes(b"")
     assert snapshot(ctx.dir) != before
     store.close()

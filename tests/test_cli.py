@@ -19,6 +19,10 @@ from pathlib import Path
 import pytest
 
 from lineage.cli import cli
+from tests.helpers.postgres import blob_root, copy_store
+
+BACKENDS = ("folder", "postgres")
+BACKEND_FIXTURES = {"built": "session"}
 
 ROOT = Path(__file__).resolve().parent.parent
 VERBS = sorted(cli.commands)
@@ -59,8 +63,10 @@ def assert_one_line_error(done: subprocess.CompletedProcess, *words: str) -> Non
     assert "Traceback" not in done.stderr and done.stdout == ""
 
 
-def snapshot(store: Path) -> tuple[list[str], list[tuple[str, int]]]:
+def snapshot(store: Path | str) -> tuple[list, list[tuple[str, int]]]:
     """What a store holds: every row (a SQL dump) and every blob file with its size."""
+    if isinstance(store, str):
+        return postgres_snapshot(store)
     con = sqlite3.connect(f"{(store / 'lineage.db').as_uri()}?mode=ro", uri=True)
     try:
         rows = list(con.iterdump())
@@ -74,16 +80,35 @@ def snapshot(store: Path) -> tuple[list[str], list[tuple[str, int]]]:
     return rows, blobs
 
 
+def postgres_snapshot(url: str) -> tuple[list, list[tuple[str, int]]]:
+    """snapshot() of a PostgreSQL store: every row of every table, and its blob root's files."""
+    import psycopg
+
+    with psycopg.connect(url) as con:
+        tables = [r[0] for r in con.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+        rows = sorted((t, sorted(map(repr, con.execute(f'SELECT * FROM "{t}"').fetchall()))) for t in tables)
+        root = Path(con.execute("SELECT value FROM store_settings WHERE key = 'blob_root'").fetchone()[0])
+    blobs = sorted((str(p.relative_to(root)), p.stat().st_size) for p in root.rglob("*") if p.is_file())
+    return rows, blobs
+
+
 @pytest.fixture(scope="session")
-def built(tmp_path_factory) -> Path:
-    store = tmp_path_factory.mktemp("cli") / "store"
+def built(request, tmp_path_factory) -> Path | str:
+    """The tutorial store: a folder, or (the postgres backend) a PostgreSQL URL."""
+    folder = tmp_path_factory.mktemp("cli")
+    store: Path | str = folder / "store"
+    if getattr(request, "param", "folder") == "postgres":
+        store = request.getfixturevalue("postgres_server").new_database()
+        lineage("init", store, "--blobs", str(folder / "blobs"), store=None)
     subprocess.run([sys.executable, str(ROOT / "tests" / "cli_store.py"), str(store)], check=True, timeout=120)
     return store
 
 
 @pytest.fixture
-def store(built, tmp_path) -> Path:
-    """A private copy of the tutorial store (a store is a folder: copying it is enough)."""
+def store(request, built, tmp_path) -> Path | str:
+    """A private copy of the tutorial store (a folder store: copying it is enough)."""
+    if isinstance(built, str):
+        return copy_store(built, request.getfixturevalue("postgres_server"), tmp_path / "blobs")
     return Path(shutil.copytree(built, tmp_path / "store"))
 
 
@@ -312,7 +337,7 @@ def test_delete_with_aliases(store):
 def test_fsck(store):
     assert "no problems" in lineage("fsck", store=store).stdout
     assert "no problems" in lineage("fsck", "--quick", store=store).stdout
-    blob = next(p for p in (store / "blobs").rglob("*") if p.is_file() and p.parent.name != "tmp" and len(p.name) > 20)
+    blob = next(p for p in blob_root(store).rglob("*") if p.is_file() and p.parent.name != "tmp" and len(p.name) > 20)
     os.chmod(blob, 0o644)
     blob.write_bytes(b"not what it was")
     done = lineage("fsck", store=store, check=False)

@@ -35,13 +35,17 @@ def finished_steps(report: Path) -> list[list]:
 
 
 def check_after_crash(
-    store_dir: Path, steps: list[list], known_deleted: set[str], stats: collections.Counter, quick: bool = False
+    store_dir: Path | str,
+    steps: list[list],
+    known_deleted: set[str],
+    stats: collections.Counter,
+    quick: bool = False,
 ) -> None:
     """Check the store after a kill. ``steps``: every step children reported on this store;
     ``known_deleted``: versions seen deleted after earlier kills (updated here). ``quick``:
     fsck checks every blob used is there with its size, without re-hashing or reading it
     (the sweeps check fully)."""
-    if not (store_dir / "lineage.db").exists():  # killed before it created the store
+    if isinstance(store_dir, Path) and not (store_dir / "lineage.db").exists():  # killed before it created the store
         assert steps == []
         return
     store = lineage.Store(store_dir)
@@ -76,7 +80,7 @@ def check_after_crash(
         store.close()
 
 
-def sweep(store_dir: Path) -> None:
+def sweep(store_dir: Path | str) -> None:
     store = lineage.Store(store_dir)
     try:
         gc(store, grace_s=0)  # objects in S3 too, however young
@@ -90,22 +94,26 @@ def crash_trials(
     tmp_path: Path,
     trials: int,
     spawn: bool = False,
+    new_store: Callable[[int], Path | str] | None = None,
     blob_root: Callable[[], str] | None = None,
     max_delay_s: float = MAX_DELAY_S,
     quick: bool = False,
 ) -> collections.Counter:
-    """Kill a logging child ``trials`` times; ``blob_root`` makes each new store keep its blobs there."""
+    """Kill a logging child ``trials`` times. ``new_store(trial)``: where the next store is
+    (default: a folder, not created yet); ``blob_root`` makes each new folder store keep its
+    blobs there."""
+    new_store = new_store or (lambda trial: tmp_path / f"store-{trial}")
     rng = random.Random(trials)
     context = multiprocessing.get_context("fork")
     stats: collections.Counter = collections.Counter()
-    store_dir = tmp_path / "store-0"
+    store_dir = new_store(0)
     steps: list[list] = []
     known_deleted: set[str] = set()
     for trial in range(trials):
         if trial and trial % 20 == 0:  # now and then a new store: kills during its creation too
-            store_dir = tmp_path / f"store-{trial}"
+            store_dir = new_store(trial)
             steps, known_deleted = [], set()
-        if blob_root is not None and not (store_dir / "lineage.db").exists():
+        if blob_root is not None and isinstance(store_dir, Path) and not (store_dir / "lineage.db").exists():
             lineage.Store(store_dir).create(blobs=blob_root()).close()
         report = tmp_path / f"report-{trial}.jsonl"
         scratch = tmp_path / f"scratch-{trial}"
@@ -140,6 +148,18 @@ def test_sigkill_at_random_moments_leaves_nothing_fsck_cannot_name_or_gc_cannot_
     # The kills landed mid-write often enough to leave each kind of leftover behind.
     assert stats["rounds logged before the kill"] > 0 and stats["trials leaving crashed_run"] > 0
     assert stats["trials leaving temp_file"] > 0 and stats["trials leaving unreferenced_blob"] > 0
+
+
+def test_sigkill_on_a_postgresql_store_leaves_no_version_without_its_files(tmp_path, postgres_server):
+    def new_store(trial: int) -> str:
+        url = postgres_server.new_database()
+        lineage.Store(url).create(blobs=tmp_path / f"blobs-{trial}").close()
+        return url
+
+    stats = crash_trials(tmp_path, trials=40, new_store=new_store)
+    print(dict(stats))
+    assert stats["survived"] == stats["trials"] == 40
+    assert stats["rounds logged before the kill"] > 0 and stats["trials leaving crashed_run"] > 0
 
 
 @pytest.mark.slow

@@ -12,6 +12,8 @@ import pytest
 
 import lineage
 
+BACKENDS = ("folder", "postgres")
+
 
 def test_init_names_runs_like_wandb_and_records_states(store_dir):
     with lineage.init(project="p", job_type="train", dir=store_dir) as run:

@@ -23,21 +23,22 @@ from .app import (
 
 
 @cli.command()
-@click.argument("dir", required=False)
+@click.argument("where", required=False, metavar="[STORE]")
 @click.option(
     "--blobs",
     "blob_root",
     metavar="ROOT",
-    help="keep blobs at ROOT (s3://bucket/prefix or a folder), recorded in the store",
+    help="keep blobs at ROOT (s3://bucket/prefix or a shared folder), recorded in the store",
 )
 @json_option
 @click.pass_obj
-def init(handle: StoreHandle, dir: str | None, blob_root: str | None, as_json: bool) -> None:
-    """Create a store at DIR (or here, or at --store) if there is none.
+def init(handle: StoreHandle, where: str | None, blob_root: str | None, as_json: bool) -> None:
+    """Create a store here (or at STORE, or --store) if there is none.
 
     Creates the folder, its lineage.db and blobs/; an existing store is left as it is.
     With --blobs the store keeps its blobs in S3 (or another folder) and records where,
     so every client finds them (credentials and endpoint: the usual AWS_* settings).
+    STORE may be a postgresql:// URL (a team store), which needs --blobs.
 
     \b
     Example:  lineage --store ./.lineage init
@@ -45,14 +46,14 @@ def init(handle: StoreHandle, dir: str | None, blob_root: str | None, as_json: b
     """
     from ..facade import Store
 
-    store = Store(dir if dir is not None else handle.dir)
+    store = Store(where if where is not None else handle.dir)
     existed = store.exists()
     store.create(blobs=blob_root)
     root = store.blob_root()
     if as_json:
-        echo_json({"store": store.dir, "created": not existed, "blobs": root or str(store.dir / "blobs")})
+        echo_json({"store": store.location, "created": not existed, "blobs": root or str(store.dir / "blobs")})
     else:
-        click.echo(f"{'store already at' if existed else 'created store at'} {store.dir}")
+        click.echo(f"{'store already at' if existed else 'created store at'} {store.location}")
         if root is not None:
             click.echo(f"blobs at {root}")
 
@@ -75,7 +76,7 @@ def status(handle: StoreHandle, as_json: bool) -> None:
     if as_json:
         echo_json(
             {
-                "store": store.dir,
+                "store": store.location,
                 "schema_version": schema,
                 "runs": runs,
                 "artifacts": artifacts,
@@ -91,7 +92,7 @@ def status(handle: StoreHandle, as_json: bool) -> None:
         return
     print_fields(
         [
-            ("store", store.dir),
+            ("store", store.location),
             ("schema", f"version {schema}"),
             ("runs", runs),
             ("artifacts", artifacts),

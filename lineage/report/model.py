@@ -106,7 +106,7 @@ def load(store) -> ReportData:
     links: dict[int, list[str]] = defaultdict(list)
     for link in store.links():
         links[link.version_id].append(link.label)
-    return ReportData(str(store.dir), graph, types, list(artifacts.values()), files, history, run_files, dict(links))
+    return ReportData(store.location, graph, types, list(artifacts.values()), files, history, run_files, dict(links))
 
 
 @dataclass

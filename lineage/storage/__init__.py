@@ -48,11 +48,12 @@ records of ``records.py``:
 ``backlog``
     the OpenLineage events live emission could not deliver.
 
-A second backend (PostgreSQL with blobs in object storage) is a ``Database`` twin with the
-same ``write``/``read``/``read_one`` contract (``?`` placeholders translated, or its own
-``marks``) plus dialect twins of the statements SQLite and PostgreSQL cannot share (the
-``PRAGMA`` reads of ``db`` and ``upkeep``, ``INSERT OR REPLACE``/``OR IGNORE`` spelled
-``ON CONFLICT``, ``json_each``); the callers above do not change. The blob files themselves
+The second backend, PostgreSQL (``pg/``: a ``postgresql://`` store), is a ``Database``
+twin (``pg.database.PgDatabase``) with the same ``write``/``read``/``read_one`` contract:
+its connection translates each statement once (``pg.dialect``: placeholders, ``INSERT OR
+REPLACE``/``OR IGNORE`` spelled ``ON CONFLICT``, ``group_concat``, ``json_each``, ``RETURNING
+id`` for ``lastrowid``), and the few reads SQLite alone can answer (``PRAGMA``,
+``sqlite_master``) look at ``db.dialect``; the callers above do not change. The blob files themselves
 are not here: ``lineage/blobs.py`` (``BlobStore``) owns the ``blobs/`` folder, and an
 object-store twin of it is the blob half of that backend.
 

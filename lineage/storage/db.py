@@ -182,6 +182,8 @@ def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
 class Database:
     """One connection to a store's ``lineage.db``, shared by the threads of a process."""
 
+    dialect = "sqlite"  # PgDatabase: "postgresql" (the few statements that differ look at it)
+
     def __init__(self, path: Path, create: bool):
         self.path = path
         if not path.exists() and not create:
@@ -359,6 +361,12 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
 
 def table_names(db: Database) -> list[str]:
     """Names of the store's tables and views (SQLite's own excluded), sorted."""
+    if db.dialect == "postgresql":
+        rows = db.read(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+            "AND table_name <> 'lineage_schema' ORDER BY table_name"
+        )
+        return [row[0] for row in rows]
     rows = db.read(
         "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name"
     )

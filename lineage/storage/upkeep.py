@@ -49,8 +49,13 @@ JOIN artifacts a ON a.id = al.artifact_id
 WHERE v.deleted_at IS NOT NULL OR v.artifact_id != al.artifact_id
 """
 # Rows the refs table lacks, then rows it holds that nothing gives.
-MISSING_REFS_SQL = f"SELECT count(*) FROM (SELECT * FROM ({REFS_FROM_ROWS}) EXCEPT SELECT ref, kind, id FROM refs)"
-EXTRA_REFS_SQL = f"SELECT count(*) FROM (SELECT ref, kind, id FROM refs EXCEPT SELECT * FROM ({REFS_FROM_ROWS}))"
+# (Each subquery named: PostgreSQL before 16 requires it.)
+MISSING_REFS_SQL = (
+    f"SELECT count(*) FROM (SELECT * FROM ({REFS_FROM_ROWS}) AS given EXCEPT SELECT ref, kind, id FROM refs) AS missing"
+)
+EXTRA_REFS_SQL = (
+    f"SELECT count(*) FROM (SELECT ref, kind, id FROM refs EXCEPT SELECT * FROM ({REFS_FROM_ROWS}) AS given) AS extra"
+)
 
 
 def live_blobs(db: Database) -> set[str]:
@@ -71,6 +76,9 @@ def delete_unused_blob_rows(db: Database, shas: tuple[str, ...]) -> None:
 
 def database_check(db: Database, quick: bool) -> tuple[list[str], list[tuple]]:
     """SQLite's ``quick_check`` or ``integrity_check`` lines, and ``foreign_key_check`` rows."""
+    if db.dialect == "postgresql":  # the server checks its pages and enforces every foreign key
+        db.read_one("SELECT 1")
+        return ["ok"], []
     pragma = "quick_check" if quick else "integrity_check"
     return [row[0] for row in db.read(f"PRAGMA {pragma}")], db.read("PRAGMA foreign_key_check")
 
@@ -134,6 +142,8 @@ def counts(db: Database) -> tuple[int, int, int, int, int, int]:
 
 def schema_version(db: Database) -> int:
     """The schema version the store's database records."""
+    if db.dialect == "postgresql":
+        return db.read_one("SELECT version FROM lineage_schema")[0]
     return db.read_one("PRAGMA user_version")[0]
 
 
