@@ -344,12 +344,15 @@ def test_every_machine_points_at_one_store_with_lineage_dir(pg_url, tmp_path):
     assert json.loads(cli("status", "--json", cwd=host_b, env=short).stdout)["versions"] == 1
 
 
-def test_init_never_moves_a_recorded_blob_root_and_a_folder_store_takes_none(store_on_postgres, tmp_path):
+def test_the_blob_root_of_a_team_store_holding_blobs_never_moves(store_on_postgres, tmp_path):
+    (tmp_path / "data.txt").write_text("hello")
+    with lineage.init(project="p", job_type="prep", dir=store_on_postgres) as run:
+        art = lineage.Artifact("data", "dataset")
+        art.add_file(tmp_path / "data.txt")
+        run.log_artifact(art)
     before = lineage.Store(store_on_postgres).sql("SELECT key, value FROM store_settings").to_pylist()
-    with pytest.raises(lineage.ConflictError, match="keeps its blobs under"):
+    with pytest.raises(lineage.ConflictError, match="already holds blobs in .*: its blob root cannot change"):
         lineage.Store(store_on_postgres).create(blobs=tmp_path / "elsewhere")
     lineage.Store(store_on_postgres).create(blobs=tmp_path / "blobs")  # the same root: nothing to do
     assert lineage.Store(store_on_postgres).sql("SELECT key, value FROM store_settings").to_pylist() == before
-    with pytest.raises(lineage.InvalidArgumentError, match="--blobs is for a postgresql:// store"):
-        lineage.Store(tmp_path / "folder").create(blobs=tmp_path / "b")
-    assert not (tmp_path / "folder").exists()
+    assert not (tmp_path / "elsewhere").exists()

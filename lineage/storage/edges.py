@@ -18,13 +18,16 @@ from .db import Database, chunks, marks
 # them. No rows when the ref names nothing; a ref naming several nodes (the file's HAVING
 # count(*) = 1) is refused by Python, which sees several starts. With no depth limit every
 # node but the start has steps 1 (one row per node, no DISTINCT needed; the start may come
-# twice, as 0 and, on a cycle, 1) and :depth is 2.
+# twice, as 0 and, on a cycle, 1) and :depth is 2. The anchor's casts give PostgreSQL the
+# recursive term's types (a version id is BIGINT there; a run id's text is never cast).
 WALK = """
 WITH RECURSIVE
     start(kind, id) AS (SELECT kind, id FROM refs WHERE ref = :ref),
     walk(run_id, version_id, steps) AS (
         SELECT CASE WHEN kind = 'run' THEN id END,
-               CASE WHEN kind = 'version' AND CAST(CAST(id AS INTEGER) AS TEXT) = id THEN CAST(id AS INTEGER) END,
+               CASE WHEN kind = 'version' THEN
+                   CASE WHEN CAST(CAST(id AS BIGINT) AS TEXT) = id THEN CAST(id AS BIGINT) END
+               END,
                0
         FROM start
         UNION

@@ -95,13 +95,6 @@ _GROUP_CONCAT = re.compile(
     re.DOTALL,
 )
 _JSON_EACH = re.compile(r"SELECT value FROM json_each\((:\w+)\)")
-# The walk's anchor row (edges.WALK): its parameters take the types and collation of the
-# recursive term, which PostgreSQL (unlike SQLite) requires to agree.
-_ANCHOR = "SELECT :run_id, :version_id, 0"
-_TYPED_ANCHOR = 'SELECT CAST(:run_id AS TEXT) COLLATE "C", CAST(:version_id AS BIGINT), 0'
-# ... and its neighbour column, a run id or a version id: one type (text) in PostgreSQL.
-_NEIGHBOUR = "coalesce(to_run.run_id, to_version.version_id)"
-_TEXT_NEIGHBOUR = "coalesce(to_run.run_id, CAST(to_version.version_id AS TEXT))"
 # A parameter only tested for NULL has no type PostgreSQL can infer (they are all text here).
 _NULL_TEST = re.compile(r"(?<![\w)])(:\w+) IS NULL")
 _INSERT = re.compile(r"^\s*INSERT INTO (\w+)\b", re.IGNORECASE)
@@ -142,7 +135,6 @@ def statement(sql: str) -> tuple[str, bool]:
         action = f"DO UPDATE SET {update}" if rest else "DO NOTHING"
         text = f"INSERT INTO {text[match.start(1) :]} ON CONFLICT ({', '.join(key)}) {action}"
     text = _NULL_TEST.sub(r"CAST(\1 AS TEXT) IS NULL", text)
-    text = text.replace(_ANCHOR, _TYPED_ANCHOR).replace(_NEIGHBOUR, _TEXT_NEIGHBOUR)
     text = _GROUP_CONCAT.sub(r"(SELECT string_agg(\1, ',' ORDER BY \1) FROM \2 \3 WHERE \4)", text)
     text = _JSON_EACH.sub(
         r"SELECT CAST(value AS BIGINT) FROM json_array_elements_text(CAST(\1 AS json)) AS value", text
