@@ -20,7 +20,7 @@ from tests.helpers.postgres import blob_root
 
 from .strategies import file_sets
 
-BACKENDS = ("folder", "postgres")
+BACKENDS = ("folder", "postgres", "postgres+s3")
 
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 _counter = itertools.count()
@@ -140,6 +140,7 @@ def test_links_out_of_an_added_folder_are_refused(store_dir, tmp_path):
         assert art.manifest.entries == {}
 
 
+@pytest.mark.folder_blobs
 def test_content_is_captured_when_added_and_never_hard_linked(store_dir, tmp_path):
     source = tmp_path / "weights.bin"
     source.write_bytes(b"original")
@@ -200,6 +201,7 @@ def test_new_file_is_text_unless_binary(store_dir):
     assert logged.open("b.bin").read() == b"\x00\x01"
 
 
+@pytest.mark.folder_blobs
 def test_a_failed_new_file_block_adds_nothing_and_leaves_no_temp(store_dir):
     with lineage.init(project="p", dir=store_dir):
         art = lineage.Artifact("m", type="model")
@@ -247,6 +249,7 @@ def test_empty_artifact_has_the_header_only_digest(store_dir):
     assert logged.digest == manifest_digest({}) == hashlib.sha256(b"lineage-manifest-v1\n").hexdigest()
 
 
+@pytest.mark.folder_blobs
 def test_relogging_an_unchanged_folder_reads_no_file(store_dir, tmp_path, monkeypatch):
     src = tmp_path / "src"
     src.mkdir()
@@ -382,6 +385,7 @@ def test_an_artifact_staged_in_one_store_and_logged_in_another_leaves_the_first_
     assert lineage.Store(tmp_path / "two").artifact("moved").open("own.txt").read() == b"only logged in two"
 
 
+@pytest.mark.folder_blobs
 def test_a_folder_logged_in_batches_keeps_every_file_and_repairs_a_planted_blob(store_dir, tmp_path, monkeypatch):
     # Batches of 3 files, written by the writer threads: duplicates share one blob, a file
     # with wrong bytes already at a new blob's place (a crash's leftover) is replaced.

@@ -234,9 +234,13 @@ def test_eight_processes_opening_a_new_empty_database_at_once_make_one_schema(po
     assert failures == []
 
 
-def test_two_groups_of_writers_in_separate_folders_share_one_numbering(store_on_postgres, tmp_path):
+@pytest.mark.parametrize("blobs", ["shared folder", "s3"])
+def test_two_groups_of_writers_in_separate_folders_share_one_numbering(pg_url, tmp_path, request, blobs):
     # Each group runs in its own working folder (as on its own host): PostgreSQL is all they share
-    # for the metadata; the blob root is the shared folder the store records.
+    # for the metadata; the blob root is the shared folder or the S3 bucket the store records.
+    root = request.getfixturevalue("s3_root") if blobs == "s3" else tmp_path / "blobs"
+    lineage.Store(pg_url).create(blobs=root).close()
+    store_on_postgres = pg_url
     go = tmp_path / "go"
     writers = []
     for group in range(2):

@@ -17,7 +17,7 @@ from lineage.storage.db import SCHEMA_VERSION
 from tests.helpers.postgres import emptied
 from tests.strategies import build_lineage_store, lineage_graphs, lineage_networkx
 
-BACKENDS = ("folder", "postgres")
+BACKENDS = ("folder", "postgres", "postgres+s3")
 
 TUTORIAL = [
     ("load-data", [], [("mnist-raw", "dataset")]),

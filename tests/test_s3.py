@@ -366,3 +366,21 @@ def test_gc_next_to_writers_on_s3_never_frees_a_live_object(tmp_path, s3_root):
     for worker in range(2):
         versions = store.versions(f"churn-{worker}")
         assert [v.deleted for v in versions] == [True] * 9 + [False]
+
+
+@pytest.mark.slow
+def test_sigkill_during_log_artifact_on_postgresql_with_s3_blobs_leaves_fsck_clean(
+    tmp_path, s3_client, postgres_server
+):
+    """The team store as the README sets it up (PostgreSQL + S3): 30 kills, no visible version lacks an object."""
+    from tests.test_crash import crash_trials
+
+    def new_store(trial: int) -> str:
+        s3_client.create_bucket(Bucket=f"team-crash-{trial}")
+        url = postgres_server.new_database()
+        lineage.Store(url).create(blobs=f"s3://team-crash-{trial}/blobs").close()
+        return url
+
+    stats = crash_trials(tmp_path, trials=30, new_store=new_store, max_delay_s=0.8, quick=True)
+    assert stats["survived"] == stats["trials"] == 30
+    assert stats["rounds logged before the kill"] > 0

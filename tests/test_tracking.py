@@ -12,7 +12,7 @@ import pytest
 
 import lineage
 
-BACKENDS = ("folder", "postgres")
+BACKENDS = ("folder", "postgres", "postgres+s3")
 
 
 def test_init_names_runs_like_wandb_and_records_states(store_dir):
@@ -127,9 +127,9 @@ def test_images_are_kept_as_pngs_with_the_run(store_dir):
         "media/images/examples_0_2.png",
         "media/images/one_1_0.png",
     ]
-    with PILImage.open(store.blobs.path(files[0][1])) as im:
+    with PILImage.open(store.blobs.open(files[0][1])) as im:
         assert im.size == (28, 28)
-    with PILImage.open(store.blobs.path(files[3][1])) as im:
+    with PILImage.open(store.blobs.open(files[3][1])) as im:
         assert im.size == (5, 4)
     summary = store.runs()[0].summary
     assert [item["caption"] for item in summary["examples"]["items"]] == ["0,1", "1,2", "2,3"]

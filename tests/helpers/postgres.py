@@ -108,6 +108,8 @@ def parametrise_backends(metafunc: pytest.Metafunc) -> None:
     backends = getattr(metafunc.module, "BACKENDS", None)
     if not backends or metafunc.definition.get_closest_marker("folder_only"):
         return
+    if metafunc.definition.get_closest_marker("folder_blobs"):
+        backends = tuple(b for b in backends if not b.endswith("+s3"))
     for name, scope in getattr(metafunc.module, "BACKEND_FIXTURES", {"store_dir": "function"}).items():
         if name in metafunc.fixturenames:
             metafunc.parametrize(name, backends, indirect=True, scope=scope)
@@ -117,14 +119,17 @@ def parametrise_backends(metafunc: pytest.Metafunc) -> None:
 def backend_store(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
     """Where this test's store is: a folder (not created yet), or a new PostgreSQL store's URL.
 
-    The PostgreSQL store is created with its blob root in a folder of this test.
+    ``postgres`` keeps its blobs in a folder of this test, ``postgres+s3`` in a new bucket of
+    the test's S3 server (moto on 127.0.0.1): the team store as the README sets it up.
     """
-    if getattr(request, "param", "folder") == "folder":
+    backend = getattr(request, "param", "folder")
+    if backend == "folder":
         return tmp_path / "store"
     import lineage
 
     url = request.getfixturevalue("postgres_server").new_database()
-    store = lineage.Store(url).create(blobs=tmp_path / "team-blobs")
+    root = request.getfixturevalue("s3_root") if backend == "postgres+s3" else tmp_path / "team-blobs"
+    store = lineage.Store(url).create(blobs=root)
     store.close()
     return url
 
