@@ -41,14 +41,24 @@ def lineage_of(store) -> dict:
     return {"versions": out, "runs": runs}
 
 
+def team_store(kind: str, tmp_path, s3_root, request) -> lineage.Store:
+    """A new store with S3 blobs: a folder (``folder+s3``) or a PostgreSQL database (``postgres+s3``)."""
+    if kind == "postgres+s3":
+        return lineage.Store(request.getfixturevalue("postgres_server").new_database()).create(blobs=s3_root)
+    return lineage.Store(tmp_path / "team").create(blobs=s3_root)
+
+
 @pytest.mark.slow
-def test_copying_the_tutorial_store_twice_gives_the_same_lineage_on_both_sides(tmp_path, monkeypatch, s3_root):
+@pytest.mark.parametrize("kind", ["folder+s3", "postgres+s3"])
+def test_copying_the_tutorial_store_twice_gives_the_same_lineage_on_both_sides(
+    tmp_path, monkeypatch, s3_root, request, kind
+):
     pytest.importorskip("torch")
     src = tutorial_store(tmp_path / "src", monkeypatch)
-    dst = lineage.Store(tmp_path / "team").create(blobs=s3_root)
+    dst = team_store(kind, tmp_path, s3_root, request)
     first = lineage.copy(src, dst)
     assert first["runs"] == 5 and first["versions"] == 4 and first["edges"] == 9 and first["blobs"] > 0
-    second = lineage.copy(src.dir, dst.dir)
+    second = lineage.copy(src.target, dst.target)
     assert set(second.values()) == {0}  # nothing new
     assert lineage_of(dst) == lineage_of(src)
     assert {r.id for r in dst.runs()} == {r.id for r in src.runs()}  # ids kept
@@ -75,9 +85,10 @@ def make_chain(store_dir, names=("raw", "clean"), content="x"):
     return lineage.Store(store_dir)
 
 
-def test_copy_folder_to_s3_and_back_keeps_ids_and_adds_nothing_twice(tmp_path, s3_root):
+@pytest.mark.parametrize("kind", ["folder+s3", "postgres+s3"])
+def test_copy_folder_to_s3_and_back_keeps_ids_and_adds_nothing_twice(tmp_path, s3_root, request, kind):
     src = make_chain(tmp_path / "src")
-    team = lineage.Store(tmp_path / "team").create(blobs=s3_root)
+    team = team_store(kind, tmp_path, s3_root, request)
     seen: list[tuple[int, int]] = []
     assert lineage.copy(src, team, progress=lambda done, total: seen.append((done, total)))["versions"] == 2
     assert seen and seen[-1][0] == seen[-1][1] > 0  # every blob byte copied, and said so

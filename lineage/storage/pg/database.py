@@ -145,15 +145,18 @@ class Connection:
             raise self.error(exc) from None
         return result
 
-    def executemany(self, sql: str, rows: Any) -> None:
+    def executemany(self, sql: str, rows: Any) -> Any:
+        """Run ``sql`` once per row; the cursor returned tells the rows changed in all (``rowcount``)."""
         text, _ = dialect.statement(sql)
         rows = list(rows)
+        cursor = self.raw.cursor()
         if rows:
             try:
-                self.raw.cursor().executemany(text, rows)
+                cursor.executemany(text, rows)
                 self._resync(sql)
             except self._errors() as exc:
                 raise self.error(exc) from None
+        return cursor
 
     def _resync(self, sql: str) -> None:
         table = dialect.explicit_id_table(sql)
