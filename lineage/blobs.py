@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from concurrent.futures import Executor, Future
+    from concurrent.futures import Executor, Future, ThreadPoolExecutor
 
 from .errors import CorruptBlobError
 from .files import CHUNK, READ_NOFOLLOW, disk_errors, fsync_path, hash_file, syncfs, write_all
@@ -34,6 +34,7 @@ BATCH_BYTES = 32 << 20  # small files are read and hashed this many bytes at a t
 BATCH_FILES = 512
 WRITERS = 2  # threads writing new small blobs, one batch each
 SYNC_EACH_UP_TO = 32  # above this many new files, one syncfs beats an fsync per file
+SYNCERS = 4  # threads that fsync new blobs and their folders while the caller goes on
 _counter = itertools.count()
 _LOOK_UP = object()
 _NO_LINKS = (errno.EPERM, errno.ENOTSUP, errno.EMLINK, errno.EOPNOTSUPP)
@@ -82,6 +83,7 @@ class BlobStore:
         self._recorded_many = recorded_many
         self._dirs: set[str] = set()
         self._unsynced: list[str] = []
+        self._syncing: list[Future[bool]] = []  # fsyncs started early, for blobs in _unsynced
         self._fresh: dict[str, BlobInfo] = {}  # written by this process, maybe not yet recorded
         self._real: set[str] = set()  # fan-out folders seen to be folders, not links
 
@@ -159,7 +161,7 @@ class BlobStore:
         if not intact:
             return None
         self._fresh[sha256] = info
-        self._unsynced.append(path)
+        self._unsynced_add(path)
         return info
 
     def check(self, sha256: str, size: int | None = None, recorded: tuple[int, int] | None = None) -> str:
@@ -219,9 +221,25 @@ class BlobStore:
             os.replace(tmp, final)  # a file system without hard links
         else:
             os.unlink(tmp)
-        self._unsynced.append(final)
+        self._unsynced_add(final)
         info = self._fresh[sha256] = BlobInfo(sha256, st.st_size, st.st_mtime_ns)
         return info
+
+    def _unsynced_add(self, path: str) -> None:
+        self._unsynced.append(path)
+        if len(self._unsynced) <= SYNC_EACH_UP_TO:
+            self._sync_early(path)
+
+    def _sync_early(self, path: str) -> None:
+        """Start the fsyncs that make a new blob durable, so they overlap the caller's work.
+
+        The blob and its folder are fsynced at once, by two threads: on a journaling file
+        system both calls can share one journal commit. The folder's fsync starts after the
+        blob was linked into it, so it covers the entry.
+        """
+        pool = _syncers()
+        self._syncing.append(pool.submit(fsync_path, path, True))
+        self._syncing.append(pool.submit(fsync_path, os.path.dirname(path), True))
 
     def _place_if_new(self, tmp: str, sha256: str) -> BlobInfo:
         existing = self.existing(sha256)
@@ -366,22 +384,24 @@ class BlobStore:
             os.chmod(tmp, 0o444)
             return self._place_if_new(str(tmp), hash_file(tmp))
 
+    def syncs_early(self) -> bool:
+        """True while the blobs not yet durable are few: their fsyncs already started."""
+        return len(self._unsynced) <= SYNC_EACH_UP_TO
+
     def sync(self) -> None:
-        """Make every blob written since the last call durable, with its folder entry."""
+        """Make every blob written since the last call durable, with its folder entry.
+
+        A few blobs are fsynced one by one (started when each was placed, see
+        :meth:`_sync_early`); many at once get one ``syncfs``. A blob freed by gc since it
+        was written (of an artifact dropped before it was logged) needs nothing: no version
+        can use it. Returns once everything is durable.
+        """
         paths, self._unsynced = self._unsynced, []
-        if not paths:
-            return
+        started, self._syncing = self._syncing, []
+        for future in started:
+            future.result()  # an fsync's error (EIO) is raised here, before any commit
         if len(paths) > SYNC_EACH_UP_TO:
             syncfs(self.root)
-            return
-        synced = []
-        for path in paths:
-            # A blob of an artifact dropped before it was logged may have been freed by gc
-            # since: no version can use it, so there is nothing to make durable.
-            if fsync_path(path, missing_ok=True):
-                synced.append(path)
-        for folder in {os.path.dirname(p) for p in synced}:
-            fsync_path(folder)
 
     # -- maintenance -------------------------------------------------------------------
     def _walk_root(self) -> bool:
@@ -441,6 +461,19 @@ class BlobStore:
         except FileNotFoundError:
             return 0
         return size
+
+
+_pools: dict[int, ThreadPoolExecutor] = {}
+
+
+def _syncers() -> ThreadPoolExecutor:
+    """This process's fsync threads (one pool per pid: a forked child has none of its parent's)."""
+    pool = _pools.get(os.getpid())
+    if pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = _pools[os.getpid()] = ThreadPoolExecutor(SYNCERS, thread_name_prefix="lineage-fsync")
+    return pool
 
 
 class _Pick:

@@ -63,7 +63,6 @@ class RunArtifacts:
         try:
             if staged_in is not None:
                 entries = self._copy_blobs(staged_in, entries)
-            self.store.blobs.sync()  # blobs durable before the version becomes visible
             new = versions.NewVersion(
                 project=self.project,
                 name=artifact.base_name,
@@ -77,7 +76,13 @@ class RunArtifacts:
                 tags=version_tags,
                 ttl_seconds=None if artifact.ttl is None else artifact.ttl.total_seconds(),
             )
-            version_id = versions.commit(self.store.db, self.id, new)
+            # Blobs durable before the version becomes visible. A few blobs' fsyncs (started
+            # as each was written) are waited for inside the transaction, just before COMMIT;
+            # a syncfs of many runs first, so other writers do not wait on it.
+            blobs = self.store.blobs
+            if not blobs.syncs_early():
+                blobs.sync()
+            version_id = versions.commit(self.store.db, self.id, new, ready=blobs.sync)
         finally:
             if staged_in is not None:
                 self.store.staging.release()
