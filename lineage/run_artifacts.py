@@ -70,7 +70,7 @@ class RunArtifacts:
                 description=artifact.description,
                 metadata=dump_object(clean_object(artifact.metadata, "artifact metadata")),
                 digest=artifact.digest,
-                files=[(p, b.sha256, b.size, b.mtime_ns) for p, b in sorted(entries.items())],
+                files=[(p, *b) for p, b in entries.items()],  # (path, sha256, size, mtime_ns), any order
                 aliases=clean,
                 references=tuple((r.path, r.uri, r.sha256, r.size) for _, r in sorted(artifact.references().items())),
                 tags=version_tags,
