@@ -201,32 +201,20 @@ class Artifact:
             raise InvalidArgumentError(f"file {path!r} already exists in artifact {self._name!r}")
         self._refuse_clash(path)
         store = self._writable_store()
-        # A nameless file where the system has them (nothing to clean up, one directory
-        # entry once adopted), else a temp file.
-        nameless = store.blobs.new_nameless()
-        tmp = store.blobs.new_temp() if nameless is None else None
+        tmp = store.blobs.new_temp()
+        with disk_errors(store.blobs.root):
+            raw = open(tmp, "xb")  # noqa: SIM115 (closed below, also on error)
+        handle: IO = raw if "b" in mode else io.TextIOWrapper(raw, encoding=encoding or "utf-8", newline="")
         try:
-            with disk_errors(store.blobs.root):  # closed below, also on error
-                raw = open(os.dup(nameless), "wb") if nameless is not None else open(str(tmp), "xb")  # noqa: SIM115
-            handle: IO = raw if "b" in mode else io.TextIOWrapper(raw, encoding=encoding or "utf-8", newline="")
-            try:
-                with disk_errors(store.blobs.root, permissions=False):  # the caller's own errors pass
-                    yield handle
-                    handle.close()
-                if nameless is not None:
-                    blob = store.blobs.adopt_nameless(nameless)
-                else:
-                    assert tmp is not None  # made above when there is no nameless file
-                    blob = store.blobs.adopt(tmp)
-            except BaseException:
-                with contextlib.suppress(OSError):  # closing flushes: on a full disk that fails again
-                    handle.close()
-                if tmp is not None:
-                    tmp.unlink(missing_ok=True)
-                raise
-        finally:
-            if nameless is not None:
-                os.close(nameless)
+            with disk_errors(store.blobs.root, permissions=False):  # the caller's own errors pass
+                yield handle
+                handle.close()
+            blob = store.blobs.adopt(tmp)
+        except BaseException:
+            with contextlib.suppress(OSError):  # closing flushes: on a full disk that fails again
+                handle.close()
+            tmp.unlink(missing_ok=True)
+            raise
         self._add(path, blob)
 
     def add(self, obj: Any, name: str) -> str:

@@ -24,19 +24,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Executor, Future, ThreadPoolExecutor
 
 from .errors import CorruptBlobError
-from .files import (
-    CHUNK,
-    READ_NOFOLLOW,
-    copy_fd_new,
-    disk_errors,
-    fsync_path,
-    hash_fd,
-    hash_file,
-    link_fd,
-    open_anonymous,
-    syncfs,
-    write_all,
-)
+from .files import CHUNK, READ_NOFOLLOW, disk_errors, fsync_path, hash_file, syncfs, write_all
 
 SMALL = 1 << 20  # smaller files are read whole
 TEMP_DIR = "tmp"
@@ -121,7 +109,6 @@ class BlobStore:
         self._syncing: list[Future[bool]] = []  # fsyncs started early, for blobs in _unsynced
         self._fresh: dict[str, BlobInfo] = {}  # written by this process, maybe not yet recorded
         self._real: set[str] = set()  # fan-out folders seen to be folders, not links
-        self._anonymous = True  # new blobs written as nameless files (until the system refuses)
 
     # -- paths -------------------------------------------------------------------------
     def path(self, sha256: str) -> Path:
@@ -367,13 +354,7 @@ class BlobStore:
 
     def _write_new(self, sha256: str, data: bytes | memoryview) -> BlobInfo:
         self._where(sha256)  # refuses a forged digest before it becomes a path
-        folder = self._ensure_dir(sha256[:2])
-        if self._anonymous:
-            placed = self._write_anonymous(folder, sha256, data)
-            if placed is not None:
-                return placed
-            self._anonymous = False
-        tmp = self._temp_path(folder, sha256[2:])
+        tmp = self._temp_path(self._ensure_dir(sha256[:2]), sha256[2:])
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
         try:
             write_all(fd, memoryview(data))
@@ -382,56 +363,16 @@ class BlobStore:
             os.close(fd)
         return self._place(tmp, sha256, st)
 
-    def _write_anonymous(self, folder: str, sha256: str, data: bytes | memoryview) -> BlobInfo | None:
-        """Write a new blob as a nameless file and link it into place; None if that cannot be done here.
-
-        One directory entry made per blob instead of three (temp name, link, unlink), as
-        a plain copy makes.
-        """
-        fd = open_anonymous(folder)
-        if fd is None:
-            return None
-        try:
-            write_all(fd, memoryview(data))
-            return self._link_nameless(fd, sha256, os.fstat(fd))
-        finally:
-            os.close(fd)
-
-    def _link_nameless(self, fd: int, sha256: str, st: os.stat_result) -> BlobInfo | None:
-        """Name a finished nameless file (whose stat is ``st``) as the blob ``sha256``.
-
-        As in :meth:`_place`, a blob already there is never replaced unless its bytes are
-        wrong. None where open files cannot be linked (nothing was placed).
-        """
-        final = f"{self._ensure_dir(sha256[:2])}/{sha256[2:]}"
-        try:
-            link_fd(fd, final)
-        except FileExistsError:
-            current = self.existing(sha256)
-            if current is not None:
-                return current
-            tmp = self._temp_path(os.path.dirname(final), sha256[2:])
-            link_fd(fd, tmp)
-            os.replace(tmp, final)  # the blob there has wrong bytes: repaired from our copy
-        except OSError as exc:
-            if exc.errno in (*_NO_LINKS, errno.ENOENT, errno.EXDEV):
-                return None
-            raise
-        self._unsynced_add(final)
-        info = self._fresh[sha256] = BlobInfo(sha256, st.st_size, st.st_mtime_ns)
-        return info
-
     def _put_stream(self, source: str | os.PathLike) -> BlobInfo:
         # Hash one buffer while a worker thread writes the other: hashlib and os.write
         # both release the GIL, so hashing and writing overlap on two cores.
         from concurrent.futures import ThreadPoolExecutor
 
         folder = self._ensure_dir(TEMP_DIR)
-        nameless = open_anonymous(folder, os.O_RDWR) if self._anonymous else None
-        tmp = self._temp_path(folder, "stream") if nameless is None else None
+        tmp = self._temp_path(folder, "stream")
         digest = hashlib.sha256()
         buffers = [bytearray(CHUNK), bytearray(CHUNK)]
-        fd = nameless if nameless is not None else os.open(str(tmp), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
         try:
             with open(source, "rb", buffering=0) as src, ThreadPoolExecutor(1) as writer:
                 pending = None
@@ -450,47 +391,10 @@ class BlobStore:
             os.fsync(fd)
         except BaseException:
             os.close(fd)
-            if tmp is not None:
-                os.unlink(tmp)
+            os.unlink(tmp)
             raise
-        if tmp is not None:
-            os.close(fd)
-            return self._place_if_new(tmp, digest.hexdigest())
-        try:
-            return self._adopt_open(fd, digest.hexdigest())
-        finally:
-            os.close(fd)
-
-    def new_nameless(self) -> int | None:
-        """An open, nameless file in the store for ``new_file`` to write in place (see
-        :func:`lineage.files.open_anonymous`), or None where the system makes none: then
-        use :meth:`new_temp`. The caller closes it after :meth:`adopt_nameless`; a file
-        never adopted vanishes with its descriptor."""
-        if not self._anonymous:
-            return None
-        with disk_errors(self.root):
-            fd = open_anonymous(self._ensure_dir(TEMP_DIR), os.O_RDWR)
-        if fd is None:
-            self._anonymous = False
-        return fd
-
-    def adopt_nameless(self, fd: int) -> BlobInfo:
-        """Hash a finished file from :meth:`new_nameless` and store it (one new directory entry)."""
-        with disk_errors(self.root):
-            return self._adopt_open(fd, hash_fd(fd))
-
-    def _adopt_open(self, fd: int, sha256: str) -> BlobInfo:
-        """Store the finished nameless file ``fd`` holding the bytes of ``sha256`` (fd stays open)."""
-        existing = self.existing(sha256)
-        if existing is not None:
-            return existing
-        placed = self._link_nameless(fd, sha256, os.fstat(fd))
-        if placed is None:  # open files cannot be linked here after all: copied to a temp file
-            self._anonymous = False
-            tmp = self._temp_path(self._ensure_dir(TEMP_DIR), "new")
-            copy_fd_new(fd, tmp)
-            placed = self._place_if_new(tmp, sha256)
-        return placed
+        os.close(fd)
+        return self._place_if_new(tmp, digest.hexdigest())
 
     def new_temp(self) -> Path:
         """A fresh temp path in the store for a file written in place (``new_file``)."""

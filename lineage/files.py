@@ -98,60 +98,6 @@ def fsync_path(path: str, missing_ok: bool = False) -> bool:
     return True
 
 
-_O_TMPFILE = getattr(os, "O_TMPFILE", 0)
-_NO_TMPFILE = (errno.EOPNOTSUPP, errno.ENOTSUP, errno.EISDIR, errno.EINVAL)
-_root_fds: dict[int, int] = {}
-
-
-def open_anonymous(folder: str, access: int = os.O_WRONLY) -> int | None:
-    """A new, nameless file in ``folder`` open for writing (Linux ``O_TMPFILE``), read-only once
-    named; None where the system or file system cannot make one.
-
-    It gets its one name from :func:`link_fd`: no temporary name is created and removed, and
-    a crash before the link leaves nothing behind.
-    """
-    if not _O_TMPFILE or not os.path.isdir("/proc/self/fd"):
-        return None
-    try:
-        return os.open(folder, access | _O_TMPFILE, 0o444)
-    except OSError as exc:
-        if exc.errno in _NO_TMPFILE:
-            return None
-        raise
-
-
-def link_fd(fd: int, path: str) -> None:
-    """Name the open file ``fd`` (from :func:`open_anonymous`) ``path``; FileExistsError if taken."""
-    # A directory fd makes os.link call linkat (which can follow /proc/self/fd's link) rather
-    # than link; with an absolute source path linkat ignores it.
-    pid = os.getpid()
-    if pid not in _root_fds:
-        _root_fds[pid] = os.open("/", os.O_RDONLY)
-    os.link(f"/proc/self/fd/{fd}", path, src_dir_fd=_root_fds[pid], follow_symlinks=True)
-
-
-def hash_fd(fd: int) -> str:
-    """SHA-256 of an open file's whole content (read with pread: its offset is left alone)."""
-    digest = hashlib.sha256()
-    offset = 0
-    while chunk := os.pread(fd, CHUNK, offset):
-        digest.update(chunk)
-        offset += len(chunk)
-    return digest.hexdigest()
-
-
-def copy_fd_new(fd: int, target: str) -> None:
-    """Copy an open file's whole content into a new read-only file ``target`` (O_EXCL)."""
-    out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o444)
-    try:
-        offset = 0
-        while chunk := os.pread(fd, CHUNK, offset):
-            write_all(out, memoryview(chunk))
-            offset += len(chunk)
-    finally:
-        os.close(out)
-
-
 def replace_with(target: str, make: Callable[[str], None]) -> None:
     """Make a new file with ``make(tmp)`` beside ``target`` and rename it over ``target``."""
     folder, name = os.path.split(target)
