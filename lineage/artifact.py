@@ -264,7 +264,9 @@ class Artifact:
         if not root.is_dir():
             raise PathNotFoundError(f"no folder at {str(root)!r} to add to artifact {self._name!r}")
         prefix = check_path(name) + "/" if name else ""
-        pairs = [(prefix + rel, source) for rel, source in walk_folder(root)]
+        pairs = walk_folder(root)
+        if prefix:
+            pairs = [(prefix + rel, source) for rel, source in pairs]
         check_paths([path for path, _ in pairs])
         # A folder walk yields each path once and never a file where another has a folder,
         # so only an artifact that holds entries already needs the clash checks.

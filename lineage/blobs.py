@@ -20,10 +20,10 @@ import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
-    from concurrent.futures import Executor, Future
+    from concurrent.futures import Executor, Future, ThreadPoolExecutor
 
 from .errors import CorruptBlobError, InvalidArgumentError
 from .files import CHUNK, READ_NOFOLLOW, copy_new, disk_errors, fsync_path, hash_file, replace_with, syncfs, write_all
@@ -36,6 +36,8 @@ BATCH_BYTES = 32 << 20  # small files are read and hashed this many bytes at a t
 BATCH_FILES = 512
 WRITERS = 2  # threads writing new small blobs, one batch each
 SYNC_EACH_UP_TO = 32  # above this many new files, one syncfs beats an fsync per file
+FLUSH_BEHIND = True  # a large ingest starts writing back while it goes on (see _flush_behind)
+SYNCERS = 4  # threads that fsync new blobs and their folders while the caller goes on
 _counter = itertools.count()
 _LOOK_UP = object()
 _NO_LINKS = (errno.EPERM, errno.ENOTSUP, errno.EMLINK, errno.EOPNOTSUPP)
@@ -43,9 +45,12 @@ DIGEST_RE = re.compile(r"[0-9a-f]{64}")
 TEMP_PID_RE = re.compile(re.escape(TEMP_MARK) + r"(\d+)-\d+$")
 
 
-@dataclass(frozen=True)
-class BlobInfo:
-    """A stored blob: its digest and the size and mtime of its file as written."""
+class BlobInfo(NamedTuple):
+    """A stored blob: its digest and the size and mtime of its file as written.
+
+    Immutable; a named tuple rather than a frozen dataclass because a re-log makes one per
+    file, and this is built 30% faster.
+    """
 
     sha256: str
     size: int
@@ -86,6 +91,27 @@ def check_digest(sha256: object) -> str:
     return sha256
 
 
+_HEX_DIGITS = b"0123456789abcdef"
+
+
+def all_digests(shas: list[object]) -> bool:
+    """True if every item is a digest (64 lowercase hex characters), in a few passes over all.
+
+    What :func:`check_digest` checks, for a re-log's thousands of remembered digests at once.
+    """
+    if not shas:
+        return True
+    try:
+        joined = "".join(shas)  # type: ignore[arg-type]  # a non-string raises TypeError
+    except TypeError:
+        return False
+    return (
+        min(map(len, shas)) == 64 == max(map(len, shas))  # type: ignore[arg-type]
+        and joined.isascii()
+        and not joined.encode("ascii").translate(None, _HEX_DIGITS)
+    )
+
+
 class BlobStore:
     """The ``blobs/`` folder of a store.
 
@@ -107,6 +133,9 @@ class BlobStore:
         self._recorded_many = recorded_many
         self._dirs: set[str] = set()
         self._unsynced: list[str] = []
+        self._syncing: list[Future[bool]] = []  # fsyncs started early, for blobs in _unsynced
+        self._early: set[str] = set()  # the blobs of _unsynced whose fsyncs started early
+        self._flushing: Future[None] | None = None  # a syncfs started while a batch goes on
         self._fresh: dict[str, BlobInfo] = {}  # written by this process, maybe not yet recorded
         self._real: set[str] = set()  # fan-out folders seen to be folders, not links
 
@@ -192,7 +221,7 @@ class BlobStore:
         if not intact:
             return None
         self._fresh[sha256] = info
-        self._unsynced.append(path)
+        self._unsynced_add(path)
         return info
 
     def check(self, sha256: str, size: int | None = None, recorded: tuple[int, int] | None = None) -> str:
@@ -252,8 +281,12 @@ class BlobStore:
                 progress(target, size)
 
     # -- writing -----------------------------------------------------------------------
-    def _place(self, tmp: str, sha256: str, st: os.stat_result) -> BlobInfo:
-        """Move a finished temp file (whose stat is ``st``) into place as the blob ``sha256``."""
+    def _place(self, tmp: str, sha256: str, st: os.stat_result, early: bool = True) -> BlobInfo:
+        """Move a finished temp file (whose stat is ``st``) into place as the blob ``sha256``.
+
+        ``early``: start making it durable now (see :meth:`_sync_early`); a batch of many
+        files (``put_files``) waits for one ``syncfs`` instead.
+        """
         final = f"{self._ensure_dir(sha256[:2])}/{sha256[2:]}"
         # A link, not a rename: it never replaces a blob another process placed a moment
         # ago, which its readers may be linking (keeps the inode and mtime ``st`` describes).
@@ -271,9 +304,26 @@ class BlobStore:
             os.replace(tmp, final)  # a file system without hard links
         else:
             os.unlink(tmp)
-        self._unsynced.append(final)
+        self._unsynced_add(final, early)
         info = self._fresh[sha256] = BlobInfo(sha256, st.st_size, st.st_mtime_ns)
         return info
+
+    def _unsynced_add(self, path: str, early: bool = True) -> None:
+        self._unsynced.append(path)
+        if early and len(self._unsynced) <= SYNC_EACH_UP_TO:
+            self._early.add(path)
+            self._sync_early(path)
+
+    def _sync_early(self, path: str) -> None:
+        """Start the fsyncs that make a new blob durable, so they overlap the caller's work.
+
+        The blob and its folder are fsynced at once, by two threads: on a journaling file
+        system both calls can share one journal commit. The folder's fsync starts after the
+        blob was linked into it, so it covers the entry.
+        """
+        pool = _syncers()
+        self._syncing.append(pool.submit(fsync_path, path, True))
+        self._syncing.append(pool.submit(fsync_path, os.path.dirname(path), True))
 
     def _place_if_new(self, tmp: str, sha256: str) -> BlobInfo:
         existing = self.existing(sha256)
@@ -337,9 +387,17 @@ class BlobStore:
                     with disk_errors(self.root):
                         out += self._put_batch(batch, pool)
                     batch, held = [], 0
+                    self._flush_behind()
             with disk_errors(self.root):
                 out += self._put_batch(batch, pool)
                 return [item.result() if isinstance(item, _Pick) else item for item in out]
+
+    def _flush_behind(self) -> None:
+        """Start writing back what the batches wrote so far (a syncfs in a background thread),
+        so that the sync before the commit finds little left to write."""
+        idle = self._flushing is None or self._flushing.done()
+        if FLUSH_BEHIND and idle and len(self._unsynced) > SYNC_EACH_UP_TO:
+            self._flushing = _syncers().submit(syncfs, self.root)
 
     def _put_batch(self, batch: list[tuple[str, bytes]], pool: Executor | None) -> list[BlobInfo | _Pick]:
         if not batch:
@@ -358,12 +416,12 @@ class BlobStore:
             return [b for b in out if b is not None]  # every one already stored
 
         def write() -> dict[str, BlobInfo]:
-            return {sha256: self._write_new(sha256, data) for sha256, data in new.items()}
+            return {sha256: self._write_new(sha256, data, early=False) for sha256, data in new.items()}
 
         written = pool.submit(write) if pool is not None else _Done(write())
         return [b if b is not None else _Pick(written, sha256) for (sha256, _), b in zip(batch, out, strict=True)]
 
-    def _write_new(self, sha256: str, data: bytes | memoryview) -> BlobInfo:
+    def _write_new(self, sha256: str, data: bytes | memoryview, early: bool = True) -> BlobInfo:
         self._where(sha256)  # refuses a forged digest before it becomes a path
         tmp = self._temp_path(self._ensure_dir(sha256[:2]), sha256[2:])
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
@@ -372,7 +430,7 @@ class BlobStore:
             st = os.fstat(fd)
         finally:
             os.close(fd)
-        return self._place(tmp, sha256, st)
+        return self._place(tmp, sha256, st, early)
 
     def _put_stream(self, source: str | os.PathLike) -> BlobInfo:
         # Hash one buffer while a worker thread writes the other: hashlib and os.write
@@ -418,22 +476,34 @@ class BlobStore:
             os.chmod(tmp, 0o444)
             return self._place_if_new(str(tmp), hash_file(tmp))
 
+    def syncs_early(self) -> bool:
+        """True while the blobs not yet durable are few: fsynced one by one (most already started), no syncfs."""
+        return len(self._unsynced) <= SYNC_EACH_UP_TO
+
     def sync(self) -> None:
-        """Make every blob written since the last call durable, with its folder entry."""
+        """Make every blob written since the last call durable, with its folder entry.
+
+        A few blobs are fsynced one by one, in parallel (most started when each was placed,
+        see :meth:`_sync_early`); many at once get one ``syncfs``. A blob freed by gc since it
+        was written (of an artifact dropped before it was logged) needs nothing: no version
+        can use it. Returns once everything is durable.
+        """
         paths, self._unsynced = self._unsynced, []
-        if not paths:
-            return
+        started, self._syncing = self._syncing, []
+        early, self._early = self._early, set()
+        if len(paths) <= SYNC_EACH_UP_TO:
+            pool = _syncers()
+            for path in paths:
+                if path not in early:  # a batch's blob: its fsyncs start now
+                    started.append(pool.submit(fsync_path, path, True))
+                    started.append(pool.submit(fsync_path, os.path.dirname(path), True))
+        for future in started:
+            future.result()  # an fsync's error (EIO) is raised here, before any commit
         if len(paths) > SYNC_EACH_UP_TO:
-            syncfs(self.root)
-            return
-        synced = []
-        for path in paths:
-            # A blob of an artifact dropped before it was logged may have been freed by gc
-            # since: no version can use it, so there is nothing to make durable.
-            if fsync_path(path, missing_ok=True):
-                synced.append(path)
-        for folder in {os.path.dirname(p) for p in synced}:
-            fsync_path(folder)
+            if self._flushing is not None:
+                self._flushing.result()
+                self._flushing = None
+            syncfs(self.root)  # after the last write: what makes every blob durable
 
     # -- maintenance -------------------------------------------------------------------
     def _walk_root(self) -> bool:
@@ -539,6 +609,19 @@ class BlobStore:
         except FileNotFoundError:
             return 0
         return size
+
+
+_pools: dict[int, ThreadPoolExecutor] = {}
+
+
+def _syncers() -> ThreadPoolExecutor:
+    """This process's fsync threads (one pool per pid: a forked child has none of its parent's)."""
+    pool = _pools.get(os.getpid())
+    if pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = _pools[os.getpid()] = ThreadPoolExecutor(SYNCERS, thread_name_prefix="lineage-fsync")
+    return pool
 
 
 class _Pick:

@@ -100,11 +100,14 @@ def manifest_digest(entries: dict[str, str], references: Iterable[ReferenceEntry
     A reference adds a three-field line (see lineage/references.py); without references
     the digest is exactly SPEC section 3's.
     """
-    lines = {path: f"{path}\t{sha}\n" for path, sha in entries.items()}
-    lines.update((ref.path, ref.digest_line()) for ref in references)
+    refs = {ref.path: ref.digest_line() for ref in references}
+    lines = {**entries, **refs}
     # UTF-8 byte order; for ASCII paths that is the order of the strings themselves.
-    key = None if all(path.isascii() for path in lines) else (lambda p: p.encode("utf-8"))
-    body = "".join(lines[path] for path in sorted(lines, key=key))
+    paths = sorted(lines) if "".join(lines).isascii() else sorted(lines, key=lambda p: p.encode("utf-8"))
+    if not refs:  # files only: one "<path>\t<sha256>\n" line each, built in C
+        body = "".join(map("{}\t{}\n".format, paths, map(entries.__getitem__, paths)))
+    else:
+        body = "".join(refs[p] if p in refs else f"{p}\t{entries[p]}\n" for p in paths)
     digest = hashlib.sha256(MANIFEST_HEADER.encode())
     digest.update(body.encode())
     return digest.hexdigest()

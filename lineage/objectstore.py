@@ -261,6 +261,10 @@ class S3BlobStore:
         finally:
             tmp.unlink(missing_ok=True)
 
+    def syncs_early(self) -> bool:
+        """True: nothing is left to make durable (see :meth:`sync`), inside a transaction or not."""
+        return True
+
     def sync(self) -> None:
         """Nothing to do: each upload returned only once the object was durable."""
 

@@ -32,9 +32,15 @@ def hostname() -> str:
     return socket.gethostname()
 
 
+_own_start: dict[int, int | None] = {}  # this process's start time, by pid (a forked child has its own)
+
+
 def identity() -> tuple[str, int, int | None]:
     """(host, pid, start time) of this process."""
-    return hostname(), os.getpid(), start_time(os.getpid())
+    pid = os.getpid()
+    if pid not in _own_start:
+        _own_start[pid] = start_time(pid)
+    return hostname(), pid, _own_start[pid]
 
 
 def is_alive(pid: int, started: int | None) -> bool:

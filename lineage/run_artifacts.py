@@ -64,7 +64,6 @@ class RunArtifacts:
         try:
             if staged_in is not None:
                 entries = self._copy_blobs(staged_in, entries)
-            self.store.blobs.sync()  # blobs durable before the version becomes visible
             new = versions.NewVersion(
                 project=self.project,
                 name=artifact.base_name,
@@ -72,13 +71,19 @@ class RunArtifacts:
                 description=artifact.description,
                 metadata=dump_object(clean_object(artifact.metadata, "artifact metadata")),
                 digest=artifact.digest,
-                files=[(p, b.sha256, b.size, b.mtime_ns) for p, b in sorted(entries.items())],
+                files=[(p, *b) for p, b in entries.items()],  # (path, sha256, size, mtime_ns), any order
                 aliases=clean,
                 references=tuple((r.path, r.uri, r.sha256, r.size) for _, r in sorted(artifact.references().items())),
                 tags=version_tags,
                 ttl_seconds=None if artifact.ttl is None else artifact.ttl.total_seconds(),
             )
-            version_id = versions.commit(self.store.db, self.id, new)
+            # Blobs durable before the version becomes visible. A few blobs' fsyncs (started
+            # as each was written) are waited for inside the transaction, just before COMMIT;
+            # a syncfs of many runs first, so other writers do not wait on it.
+            blobs = self.store.blobs
+            if not blobs.syncs_early():
+                blobs.sync()
+            version_id = versions.commit(self.store.db, self.id, new, ready=blobs.sync)
         finally:
             if staged_in is not None:
                 self.store.staging.release()

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Self, cast
 
 from .blobroot import Blobs, check_root, open_blob_root
-from .blobs import DIGEST_RE, BlobInfo, BlobStore
+from .blobs import DIGEST_RE, BlobInfo, BlobStore, all_digests
 from .errors import ConflictError, InvalidArgumentError, LineageError, NotFoundError, StoreBusyError
 from .openlineage import live
 from .processes import hostname, is_alive
@@ -269,16 +269,16 @@ class StoreHandle:
                 st = stat(src)
             except OSError as exc:
                 raise InvalidArgumentError(f"cannot add {src!r}: {exc.strerror}") from None
-            cached = get(src)
+            row = get(src)  # (path, inode, ctime_ns, mtime_ns, size, sha256, blob mtime_ns)
             # ctime moves on every write, so it also tells a rewrite that kept the size and mtime.
             if (
-                cached is not None
-                and cached[0] == st.st_ino
-                and cached[1] == st.st_ctime_ns
-                and cached[2] == st.st_mtime_ns
-                and cached[3] == st.st_size
+                row is not None
+                and row[1] == st.st_ino
+                and row[2] == st.st_ctime_ns
+                and row[3] == st.st_mtime_ns
+                and row[4] == st.st_size
             ):
-                out[path] = cached[4]
+                out[path] = BlobInfo(row[5], row[4], row[6])
             else:
                 todo.append((path, src, st))
         if not todo:
@@ -333,17 +333,17 @@ class StoreHandle:
             return {}
         return blob_rows.recorded_blobs(self.db, shas)
 
-    def _file_states(self, sources: list[str]) -> dict[str, tuple[int, int, int, int, BlobInfo]]:
-        """{source: (inode, ctime_ns, mtime_ns, size, blob)} of remembered files whose blob is recorded.
+    def _file_states(self, sources: list[str]) -> dict[str, tuple]:
+        """{source: row of storage.blobs.file_states} of remembered files whose blob is recorded.
 
-        One query for the whole batch. A remembered digest whose blob the store no longer
-        records (freed by gc) is left out: that file is copied again.
+        One query for the whole batch, its rows kept as they come (no object per file).
+        A remembered digest whose blob the store no longer records (freed by gc) is left
+        out: that file is copied again. So is a forged digest: it is never trusted.
         """
-        out = {}
-        for path, inode, ctime, mtime, size, sha, blob_size, blob_mtime in blob_rows.file_states(self.db, sources):
-            if isinstance(sha, str) and DIGEST_RE.fullmatch(sha):  # a forged digest is never trusted
-                out[path] = (inode, ctime, mtime, size, BlobInfo(sha, blob_size, blob_mtime))
-        return out
+        rows = blob_rows.file_states(self.db, sources)
+        if not all_digests([row[5] for row in rows]):
+            rows = [row for row in rows if isinstance(row[5], str) and DIGEST_RE.fullmatch(row[5])]
+        return {row[0]: row for row in rows}
 
     def blob_bytes(self) -> int:
         """Bytes of every blob the database records (what a full fsck reads)."""

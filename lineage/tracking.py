@@ -52,8 +52,17 @@ def shared_store(dir: str | os.PathLike | None = None) -> Store:
     return _stores[key]
 
 
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
 def _new_id() -> str:
-    return "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(8))
+    """Eight random characters of [a-z0-9], as W&B's run ids (one draw: a run starts often)."""
+    n = secrets.randbelow(36**8)
+    out = []
+    for _ in range(8):
+        n, digit = divmod(n, 36)
+        out.append(_ID_ALPHABET[digit])
+    return "".join(out)
 
 
 def current_store() -> Store:

@@ -408,3 +408,64 @@ def test_a_folder_logged_in_batches_keeps_every_file_and_repairs_a_planted_blob(
     assert {e: logged.open(e).read() for e in logged.manifest.entries} == contents
     assert logged.digest == manifest_digest({p: hashlib.sha256(d).hexdigest() for p, d in contents.items()})
     assert len([p for p in blob_root(store_dir).rglob("*") if p.is_file()]) == len(contents) - 1
+
+
+# A few blobs are fsynced one by one; many get one syncfs after the last write (and, with
+# batches of 8, syncfs calls started behind the writes while they go on).
+@pytest.mark.folder_only  # SQLite's trace of the commit, fsyncs of blobs/
+@pytest.mark.parametrize("count", [3, 40, 80])
+def test_a_versions_blobs_are_durable_before_its_commit(store_dir, tmp_path, monkeypatch, count):
+    # The order a power cut could break: every new blob (and its folder entry) must be on
+    # disk before the transaction that makes the version visible commits.
+    from lineage import blobs as blobs_module
+
+    events: list[tuple] = []
+    real_fsync, real_syncfs = os.fsync, blobs_module.syncfs
+
+    def fsync(fd):
+        time.sleep(0.02)  # a slow disk: a commit that does not wait for the fsyncs comes first
+        real_fsync(fd)
+        events.append(("fsync", os.fstat(fd).st_ino))  # once it returned: durable
+
+    def syncfs(path):
+        events.append(("syncfs started", str(path)))
+        real_syncfs(path)
+        events.append(("syncfs", str(path)))
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(blobs_module, "syncfs", syncfs)
+    if count == 80:  # batches of 8 written in this thread: a syncfs starts behind the fifth
+        monkeypatch.setattr(blobs_module, "BATCH_FILES", 8)
+        monkeypatch.setattr(blobs_module, "WRITERS", 0)
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(count):
+        (src / f"{i}.bin").write_bytes(os.urandom(64))
+    with lineage.init(project="p", dir=store_dir) as run:
+        art = lineage.Artifact("d", type="dataset")
+        with art.new_file("note.txt") as f:
+            f.write("written in place")
+        art.add_dir(src, name="files")
+        events.append(("added",))
+        run.store.db.con.set_trace_callback(lambda sql: events.append(("sql", sql.strip())))
+        logged = run.log_artifact(art)
+        run.store.db.con.set_trace_callback(None)
+    commit = next(
+        i
+        for i, event in enumerate(events)
+        if event == ("sql", "COMMIT") and ("sql", "PRAGMA synchronous = FULL") in events[:i]
+    )
+    before = events[:commit]
+    blobs = [logged._store.blobs.path(e.digest) for e in logged.files()]
+    assert len(blobs) == count + 1
+    if count > blobs_module.SYNC_EACH_UP_TO:
+        root = str(logged._store.blobs.root)
+        after_the_writes = before[before.index(("added",)) :]
+        assert ("syncfs started", root) in after_the_writes and ("syncfs", root) in after_the_writes
+        if count == 80:
+            assert ("syncfs started", root) in before[: before.index(("added",))]  # one began behind the writes
+    else:
+        synced = {event[1] for event in before if event[0] == "fsync"}
+        for blob in blobs:
+            assert blob.stat().st_ino in synced, f"{blob} not fsynced before the commit"
+            assert blob.parent.stat().st_ino in synced, f"{blob.parent} not fsynced before the commit"

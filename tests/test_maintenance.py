@@ -157,12 +157,12 @@ def test_an_artifact_copied_from_another_store_is_safe_from_gc_until_committed(t
     outcomes = []
     commit = versions_module.commit
 
-    def gc_then_commit(db, run_id, new):
+    def gc_then_commit(db, run_id, new, ready=None):
         try:
             outcomes.append(gc(lineage.Store(tmp_path / "b"), wait_s=0.2).describe())
         except lineage.StoreBusyError:
             outcomes.append("busy")
-        return commit(db, run_id, new)
+        return commit(db, run_id, new, ready)
 
     monkeypatch.setattr(versions_module, "commit", gc_then_commit)
     with lineage.init(project="p", dir=tmp_path / "b") as run:

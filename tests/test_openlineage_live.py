@@ -215,3 +215,51 @@ def test_a_crashed_run_gets_its_abort_kept_when_the_store_notices_and_sent_later
     abort = receiver.events[-1]
     assert abort["eventType"] == "ABORT" and abort["run"]["runId"] == receiver.events[-2]["run"]["runId"]
     assert [d["name"] for d in abort["inputs"]] == ["mnist-preprocess"]
+
+
+def test_the_kept_answer_of_configured_follows_every_setting_it_depends_on(monkeypatch, tmp_path):
+    # configured() is asked twice a run and its answer kept per process: each change below
+    # must still be seen, also when it lands right after an answer was kept.
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    home = tmp_path / "home"
+    home.mkdir()
+
+    def settle() -> None:
+        time.sleep(live.RACY_NS / 1e9 * 2)  # past the window in which answers are not kept
+
+    settle()
+    assert not live.configured() and not live.configured()
+    (work / "openlineage.yml").write_text("transport:\n  type: console\n")
+    assert live.configured()
+    settle()
+    assert live.configured() and live.configured()
+    monkeypatch.setenv(live.SETTING, "off")
+    assert not live.configured()
+    monkeypatch.delenv(live.SETTING)
+    assert live.configured()
+    (work / "openlineage.yml").unlink()
+    assert not live.configured()
+    settle()
+    assert not live.configured()
+    (home / ".openlineage").mkdir()
+    settle()
+    assert not live.configured()
+    (home / ".openlineage" / "openlineage.yml").write_text("transport:\n  type: console\n")
+    assert live.configured()
+    (home / ".openlineage" / "openlineage.yml").unlink()
+    assert not live.configured()
+    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__TYPE", "console")
+    assert live.configured()
+    monkeypatch.setenv("OPENLINEAGE_DISABLED", "true")
+    assert not live.configured()
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "openlineage.yml").write_text("transport:\n  type: console\n")
+    monkeypatch.delenv("OPENLINEAGE_DISABLED")
+    monkeypatch.delenv("OPENLINEAGE__TRANSPORT__TYPE")
+    settle()
+    assert not live.configured()
+    monkeypatch.chdir(other)
+    assert live.configured()

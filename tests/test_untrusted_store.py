@@ -15,6 +15,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import lineage
 
@@ -174,3 +176,59 @@ def test_a_forged_file_path_in_the_database_never_leads_a_download_out(tmp_path,
         lineage.Store(tmp_path / "store").artifact("data").download(root)
     assert "\n" not in str(caught.value)
     assert not list(tmp_path.rglob("escaped.txt")) and not Path("/tmp/escaped.txt").exists()
+
+
+@pytest.mark.parametrize("forged", ["../../outside/secret" + "0" * 44, "A" * 64, "a" * 63, "é" * 64])
+def test_a_forged_digest_in_the_relog_cache_is_never_trusted(tmp_path, forged):
+    # file_state remembers each added file's digest; a forged one (a path, uppercase, too
+    # short, not ASCII) is dropped and that file hashed again, while the rest stay cached.
+    import time
+
+    from lineage.store import RACY_NS
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(50):
+        (src / f"{i:02d}.txt").write_text(f"file {i}")
+    time.sleep(2 * RACY_NS / 1e9)  # old enough to be remembered
+    store_dir = tmp_path / "store"
+    with lineage.init(project="p", dir=store_dir) as run:
+        art = lineage.Artifact("d", type="dataset")
+        art.add_dir(src)
+        first = run.log_artifact(art)
+    con = sqlite3.connect(store_dir / "lineage.db")
+    with con:
+        # The blob row too, so the forged entry passes the cache's join and only its digest check is left.
+        con.execute("INSERT INTO blobs (sha256, size, mtime_ns) VALUES (?, 6, 0)", (forged,))
+        con.execute("UPDATE file_state SET sha256 = ? WHERE path = ?", (forged, str(src / "07.txt")))
+    con.close()
+    lineage.tracking._stores.clear()
+    with lineage.init(project="p", dir=store_dir) as run:
+        art = lineage.Artifact("d", type="dataset")
+        art.add_dir(src)
+        again = run.log_artifact(art)
+    assert again.id == first.id and again.open("07.txt").read() == b"file 7"
+    con = sqlite3.connect(store_dir / "lineage.db")
+    assert con.execute("SELECT sha256 FROM file_state WHERE path = ?", (str(src / "07.txt"),)).fetchone()[0] != forged
+    con.close()
+
+
+_DIGEST_CHARS = "0123456789abcdefABCDEF/.é\n"
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.text(alphabet="0123456789abcdef", min_size=64, max_size=64),
+            st.text(alphabet=_DIGEST_CHARS, min_size=62, max_size=66),
+            st.integers(),
+            st.none(),
+        ),
+        max_size=8,
+    )
+)
+def test_the_bulk_digest_check_agrees_with_the_check_of_each(values):
+    from lineage.blobs import DIGEST_RE, all_digests
+
+    each = all(isinstance(v, str) and DIGEST_RE.fullmatch(v) is not None for v in values)
+    assert all_digests(values) == each

@@ -4,7 +4,7 @@ Off unless OpenLineage is configured the client's own way: ``OPENLINEAGE_URL`` (
 ``OPENLINEAGE_ENDPOINT``, ``OPENLINEAGE_API_KEY``), ``OPENLINEAGE_CONFIG`` or an
 ``openlineage.yml`` in the working directory or ``~/.openlineage/``, or
 ``OPENLINEAGE__TRANSPORT__...`` variables. ``OPENLINEAGE_DISABLED=true`` or
-``LINEAGE_OPENLINEAGE=off`` turns it off. While off, this module costs a run two
+``LINEAGE_OPENLINEAGE=off`` turns it off. While off, this module costs a run a few
 ``stat`` calls and never imports the client.
 
 A down or slow endpoint never fails a run and costs it little: each event gets one try
@@ -38,10 +38,56 @@ NO_RETRY = {"total": 0, "connect": 0, "read": 0, "redirect": 0, "status": 0}
 SETTING = "LINEAGE_OPENLINEAGE"
 log = logging.getLogger("lineage.openlineage")
 _down_until: dict[str, float] = {}
+RACY_NS = 20_000_000  # as the re-log cache's (lineage.store.RACY_NS): a folder this fresh may change again
+
+
+_configured: dict[tuple, bool] = {}
 
 
 def configured() -> bool:
-    """True when the OpenLineage client is configured and emission is not turned off."""
+    """True when the OpenLineage client is configured and emission is not turned off.
+
+    Asked twice a run: the answer is kept per process, keyed by everything it depends on
+    (the variables, the working folder, and the mtimes of the folders that would hold an
+    ``openlineage.yml``, which change when one is created or removed).
+    """
+    key = _setting_key()
+    found = _configured.get(key)
+    if found is None:
+        found = _configured_now()
+        # A folder changed within a timestamp tick could change again unseen: not kept.
+        if max((m for m in key[-2:] if m is not None), default=0) < time.time_ns() - RACY_NS:
+            if len(_configured) > 64:  # a process that keeps changing folders or variables
+                _configured.clear()
+            _configured[key] = found
+    return found
+
+
+# os.environ's own dict of undecoded names (POSIX): scanning it is 3x faster than
+# iterating os.environ, which decodes every name. Every change to os.environ lands there.
+_RAW_ENV = getattr(os.environ, "_data", None)
+
+
+def _setting_key() -> tuple:
+    env = os.environ
+    home = env.get("HOME")
+    names = (
+        [k for k in _RAW_ENV if k[:11] == b"OPENLINEAGE"]
+        if isinstance(_RAW_ENV, dict)
+        else [k for k in env if k.startswith("OPENLINEAGE")]
+    )
+    variables = tuple((name, _RAW_ENV[name] if isinstance(_RAW_ENV, dict) else env[name]) for name in names)
+    folders: list[int | None] = []
+    for folder in (".", os.path.expanduser("~/.openlineage")):
+        try:
+            st = os.stat(folder)
+            folders.append(max(st.st_mtime_ns, st.st_ctime_ns))
+        except OSError:
+            folders.append(None)
+    return os.getcwd(), home, env.get(SETTING), variables, *folders
+
+
+def _configured_now() -> bool:
     env = os.environ
     if env.get("OPENLINEAGE_DISABLED", "").strip().lower() == "true":
         return False

@@ -35,12 +35,14 @@ def recorded_blobs(db: Database, shas: Iterable[str]) -> dict[str, tuple[int, in
 def file_states(db: Database, sources: list[str]) -> list[tuple]:
     """Re-log cache entries of absolute source paths whose blob is recorded, in one range read.
 
-    Rows: (path, inode, ctime_ns, mtime_ns, size, sha256, blob size, blob mtime_ns).
+    Rows: (path, inode, ctime_ns, mtime_ns, size, sha256, blob mtime_ns); the blob's size
+    is the file's (the key has it). The digests are not checked here (the caller checks
+    them all at once).
     """
     if not sources:
         return []
     select = (
-        "SELECT f.path, f.inode, f.ctime_ns, f.mtime_ns, f.size, f.sha256, b.size, b.mtime_ns "
+        "SELECT f.path, f.inode, f.ctime_ns, f.mtime_ns, f.size, f.sha256, b.mtime_ns "
         "FROM file_state f JOIN blobs b ON b.sha256 = f.sha256 "
     )
     if len(sources) == 1:

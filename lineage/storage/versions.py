@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -153,14 +154,19 @@ def clean_aliases(aliases) -> tuple[str, ...]:
     return tuple(out)
 
 
-def commit(db: Database, run_id: str | None, new: NewVersion) -> int:
+def commit(db: Database, run_id: str | None, new: NewVersion, ready: Callable[[], None] | None = None) -> int:
     """Commit a version (or find the identical live one) and record the produce edge.
 
     With no ``run_id`` (an imported version no imported run produced), an identical live
     version is returned as it is, and a new one gets no produce edge.
+    ``ready`` is called inside the transaction, just before its durable commit: the
+    caller waits there for its files to be durable, so that wait overlaps the statements.
     """
     with db.write(durable=True) as con:
-        return commit_in(con, run_id, new)
+        version_id = commit_in(con, run_id, new)
+        if ready is not None:
+            ready()
+        return version_id
 
 
 def commit_in(con: sqlite3.Connection, run_id: str | None, new: NewVersion) -> int:
