@@ -19,13 +19,15 @@ from .db import Database, chunks, marks
 # count(*) = 1) is refused by Python, which sees several starts. With no depth limit every
 # node but the start has steps 1 (one row per node, no DISTINCT needed; the start may come
 # twice, as 0 and, on a cycle, 1) and :depth is 2. The anchor's casts give PostgreSQL the
-# recursive term's types (a version id is BIGINT there; a run id's text is never cast).
+# recursive term's types (a version id is BIGINT there; a run id's text is never cast), and
+# only digits are cast: a forged refs row is no start (Python calls the store damaged) on
+# both backends, where PostgreSQL would fail the cast.
 WALK = """
 WITH RECURSIVE
     start(kind, id) AS (SELECT kind, id FROM refs WHERE ref = :ref),
     walk(run_id, version_id, steps) AS (
         SELECT CASE WHEN kind = 'run' THEN id END,
-               CASE WHEN kind = 'version' THEN
+               CASE WHEN kind = 'version' AND length(id) BETWEEN 1 AND 18 AND trim(id, '0123456789') = '' THEN
                    CASE WHEN CAST(CAST(id AS BIGINT) AS TEXT) = id THEN CAST(id AS BIGINT) END
                END,
                0
