@@ -226,7 +226,9 @@ CREATE TABLE IF NOT EXISTS openlineage_backlog (
 
 -- store_settings: what every client of the store must agree on, one row per key.
 -- blob_root: where the store's blobs live when not in blobs/ beside this database (an
--- s3://bucket/prefix URL or a shared folder path); absent for a folder store.
+-- s3://bucket/prefix URL or a shared folder path); absent for a folder store. store_id: the
+-- store's id (uuid4 hex), also kept beside the blobs of the root it records (lineage-store),
+-- so a second store never takes (or gc's) a root another store owns.
 CREATE TABLE IF NOT EXISTS store_settings (
     key   TEXT NOT NULL PRIMARY KEY,
     value TEXT NOT NULL

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Protocol
 
 from .blobs import BlobInfo, BlobStore, StoredObject
-from .errors import InvalidArgumentError
+from .errors import InvalidArgumentError, LineageError
 from .objectstore import S3BlobStore, parse_s3_url
 
 
@@ -78,3 +78,50 @@ def open_blob_root(
     if not os.path.isabs(root) or os.path.normpath(root) != root:
         raise InvalidArgumentError(f"the store's blob root {root[:200]!r} is no absolute, normalised folder path")
     return BlobStore(Path(normal), recorded, recorded_many)
+
+
+# -- who owns a root ----------------------------------------------------------------------
+# A recorded root belongs to one store: gc of a second store sharing it would free the
+# first one's blobs (it records none of them). The root keeps the owner's id beside its
+# blobs (a name no blob can have); a store refuses to take, or to gc, a root another owns.
+OWNER_NAME = "lineage-store"
+_ID_LENGTH = 32  # uuid4().hex
+
+
+def root_owner(blobs: Blobs) -> str | None:
+    """The id of the store that owns the blob root of ``blobs``, or None when none claimed it."""
+    if isinstance(blobs, S3BlobStore):
+        text = blobs.read_small(OWNER_NAME)
+    else:
+        try:
+            fd = os.open(os.path.join(blobs.root, OWNER_NAME), os.O_RDONLY | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:  # a link (never followed), a folder, no permission
+            raise LineageError(f"cannot read the owner of blob root {blobs.root} ({exc.strerror})") from None
+        with open(fd, "rb") as f:
+            text = f.read(_ID_LENGTH + 1)
+    if text is None:
+        return None
+    owner = text.decode("ascii", "replace").strip()
+    if len(owner) != _ID_LENGTH or not all(c in "0123456789abcdef" for c in owner):
+        raise LineageError(f"the blob root {blobs.root} names an owner {owner[:40]!r} that is no store id")
+    return owner
+
+
+def claim_root(blobs: Blobs, store_id: str) -> None:
+    """Record ``store_id`` as the owner of the blob root of ``blobs`` (which no store owns yet)."""
+    data = (store_id + "\n").encode("ascii")
+    if isinstance(blobs, S3BlobStore):
+        blobs.write_small(OWNER_NAME, data)
+        return
+    os.makedirs(blobs.root, exist_ok=True)
+    path = os.path.join(blobs.root, OWNER_NAME)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+    except FileExistsError:
+        return  # claimed meanwhile: the caller's next check reads the owner
+    with open(fd, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())

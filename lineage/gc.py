@@ -91,6 +91,7 @@ def plan_gc(store, grace_s: float | None = None) -> GcPlan:
     moment ago and has not committed; :func:`gc` plans again under the lock. Blobs
     younger than ``grace_s`` seconds are kept (default: the blob store's grace period).
     """
+    store.check_owns_blob_root()
     blob_store = store.blobs
     grace = blob_store.grace_s if grace_s is None else grace_s
     young = (time.time() - grace) * 1e9 if grace > 0 else None

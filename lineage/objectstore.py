@@ -109,6 +109,23 @@ class S3BlobStore:
             found = self.client.list_objects_v2(Bucket=self.bucket, Prefix=self._list_prefix(), MaxKeys=1)
         return found.get("KeyCount", 0) > 0
 
+    def read_small(self, name: str) -> bytes | None:
+        """The bytes of the small object ``name`` beside the blobs (not a blob), or None if absent."""
+        from botocore.exceptions import ClientError
+
+        with s3_errors(self.root):
+            try:
+                return self.client.get_object(Bucket=self.bucket, Key=self._list_prefix() + name)["Body"].read(4096)
+            except ClientError as exc:
+                if status_of(exc) == 404 or code_of(exc) == "NoSuchKey":
+                    return None
+                raise
+
+    def write_small(self, name: str, data: bytes) -> None:
+        """Store the small object ``name`` beside the blobs (not a blob)."""
+        with s3_errors(self.root):
+            self.client.put_object(Bucket=self.bucket, Key=self._list_prefix() + name, Body=data)
+
     def _list_prefix(self) -> str:
         return f"{self.prefix}/" if self.prefix else ""
 

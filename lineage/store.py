@@ -15,11 +15,12 @@ import os
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Self, cast
 
-from .blobroot import Blobs, check_root, open_blob_root
+from .blobroot import Blobs, check_root, claim_root, open_blob_root, root_owner
 from .blobs import DIGEST_RE, BlobInfo, BlobStore, all_digests
 from .errors import ConflictError, InvalidArgumentError, LineageError, NotFoundError, StoreBusyError
 from .openlineage import live
@@ -173,13 +174,46 @@ class StoreHandle:
 
             S3BlobStore(root, lambda _: None, lambda _: {}).check_bucket()
         self.check_folder()
+        store_id = None
         if self.exists():
             self._refuse_new_root(root)
+            store_id = settings.get(self.db, settings.STORE_ID)
+        store_id = store_id or uuid.uuid4().hex
+        claim = None
+        if root is not None:
+            root_blobs = open_blob_root(root, lambda _: None, lambda _: {})
+            owner = root_owner(root_blobs)
+            if owner is not None and owner != store_id and self.exists():
+                # Created meanwhile by another process (a root is claimed only after the
+                # store's id is committed): the same store, if the ids agree.
+                store_id = settings.get(self.db, settings.STORE_ID) or store_id
+            if owner is not None and owner != store_id:
+                raise ConflictError(
+                    f"the blob root {root} belongs to another store (id {owner}): a store's gc would free the "
+                    "other's blobs; give each store its own root (or 'lineage copy' one store into the other)"
+                )
+            claim = root_blobs if owner is None else None
         db = self._open(create=True)
         if root is not None and settings.get(db, settings.BLOB_ROOT) != root:
+            store_id = settings.put_new(db, settings.STORE_ID, store_id)
+            if claim is not None:
+                claim_root(claim, store_id)
+                if root_owner(claim) != store_id:  # another store claimed it a moment before
+                    raise ConflictError(f"the blob root {root} was just claimed by another store: give each its own")
             settings.put(db, settings.BLOB_ROOT, root)
             self._blobs = None
         return self
+
+    def check_owns_blob_root(self) -> None:
+        """Raise unless this store owns its recorded blob root (gc would free another store's blobs)."""
+        if self.blob_root() is None:
+            return
+        owner = root_owner(self.blobs)
+        if owner is not None and owner != settings.get(self.db, settings.STORE_ID):
+            raise ConflictError(
+                f"the blob root {self.blobs.root} of store {self.location} belongs to another store (id {owner}): "
+                "gc here would free that store's blobs, so it frees nothing"
+            )
 
     def _refuse_new_root(self, root: str | None) -> None:
         current = self.blob_root()

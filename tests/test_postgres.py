@@ -216,19 +216,18 @@ def _open_new_store(url: str, blobs: str, start, results) -> None:
 def test_eight_processes_opening_a_new_empty_database_at_once_make_one_schema(postgres_server, tmp_path):
     context = multiprocessing.get_context("fork")
     failures = []
-    for _ in range(5):
+    for attempt in range(5):
         url = postgres_server.new_database()
         start, results = context.Event(), context.Queue()
-        children = [
-            context.Process(target=_open_new_store, args=(url, str(tmp_path / "blobs"), start, results))
-            for _ in range(WRITERS)
-        ]
+        blobs = str(tmp_path / f"blobs-{attempt}")  # a root belongs to one store
+        children = [context.Process(target=_open_new_store, args=(url, blobs, start, results)) for _ in range(WRITERS)]
         for child in children:
             child.start()
         start.set()
         for child in children:
             child.join(60)
         failures += [r for r in (results.get(timeout=10) for _ in children) if r != "ok"]
+        assert failures == []
         with psycopg.connect(url) as con:
             assert con.execute("SELECT count(*) FROM lineage_schema").fetchone() == (1,)
     assert failures == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -22,24 +23,27 @@ BIG = 20 << 20  # over the 16 MiB part size: a multipart upload
 
 
 def objects(client, root: str) -> dict[str, bytes]:
-    """{key: bytes} of every object under the blob root."""
+    """{key: bytes} of every object under the blob root but its owner's id (``lineage-store``)."""
     bucket, prefix = parse_s3_url(root)
     out = {}
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + "/"):
         for item in page.get("Contents", ()):
-            out[item["Key"]] = client.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+            if item["Key"] != f"{prefix}/lineage-store":
+                out[item["Key"]] = client.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
     return out
 
 
 def puts(client, root: str) -> int:
     """How many PUTs of blobs the versioned bucket has seen (each one makes an object version).
 
-    A large file's temporary upload (``<prefix>/tmp/...``) is not counted: it is no blob.
+    A large file's temporary upload (``<prefix>/tmp/...``) and the root's owner are not counted: they are no blobs.
     """
     bucket, prefix = parse_s3_url(root)
     count = 0
     for page in client.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix + "/"):
-        count += sum("/tmp/" not in v["Key"] for v in page.get("Versions", ()))
+        count += sum(
+            "/tmp/" not in v["Key"] and not v["Key"].endswith("/lineage-store") for v in page.get("Versions", ())
+        )
     return count
 
 
@@ -71,6 +75,9 @@ def test_log_use_download_verify_on_s3(tmp_path, s3_store, s3_root, s3_client):
     assert not (s3_store.dir / "blobs").exists()  # nothing local: every blob is an object
     stored = objects(s3_client, s3_root)
     bucket, prefix = parse_s3_url(s3_root)
+    owner = lineage.Store(s3_store.dir).db.read_one("SELECT value FROM store_settings WHERE key = 'store_id'")[0]
+    marker = s3_client.get_object(Bucket=bucket, Key=f"{prefix}/lineage-store")["Body"].read()
+    assert marker == f"{owner}\n".encode()  # the root's owner, beside the blobs
     expected = {}
     for f in logged.files():
         expected[f"{prefix}/{f.digest[:2]}/{f.digest[2:]}"] = (tmp_path / "src" / f.path).read_bytes()
@@ -268,12 +275,37 @@ def test_objects_already_in_the_bucket_are_not_uploaded_again(tmp_path, s3_root,
     log_folder(first, tmp_path / "src")
     count = puts(s3_client, s3_root)
     assert count == n
-    # A second store on the same root records none of these digests: it finds the objects.
-    second = lineage.Store(tmp_path / "second").create(blobs=s3_root)
+    # Objects a killed upload left (no store records them) are found, not uploaded again.
+    count = puts(s3_client, s3_root)
+    again = lineage.Store(tmp_path / "again").create(blobs=s3_root + "-again")
+    objects = S3BlobStore(s3_root + "-again", lambda _: None, lambda _: {})
+    for path in sorted((tmp_path / "src").iterdir()):
+        data = path.read_bytes()
+        s3_client.put_object(Bucket=bucket, Key=objects.key(hashlib.sha256(data).hexdigest()), Body=data)
     (tmp_path / "src" / "new.txt").write_text("one new file\n")
-    log_folder(second, tmp_path / "src")
-    assert puts(s3_client, s3_root) == count + 1
-    assert second.fsck().ok
+    log_folder(again, tmp_path / "src")
+    assert puts(s3_client, s3_root + "-again") == n + 1
+    assert again.fsck().ok
+
+
+def test_a_blob_root_belongs_to_one_store(tmp_path, s3_root, s3_client):
+    # A second store on a root another owns would gc the first one's blobs (it records none).
+    first = lineage.Store(tmp_path / "first").create(blobs=s3_root)
+    make_files(tmp_path / "src", 3, seed=3, big=False)
+    log_folder(first, tmp_path / "src")
+    with pytest.raises(lineage.ConflictError, match="belongs to another store"):
+        lineage.Store(tmp_path / "second").create(blobs=s3_root)
+    assert not (tmp_path / "second").exists()
+    lineage.Store(tmp_path / "first").create(blobs=s3_root)  # its own root: fine
+    # A store handed over with the root of another (its setting copied): gc frees nothing.
+    shutil.copytree(tmp_path / "first", tmp_path / "copy")
+    with sqlite3.connect(tmp_path / "copy" / "lineage.db") as con:
+        con.execute("UPDATE store_settings SET value = ? WHERE key = 'store_id'", ("0" * 32,))
+    copy = lineage.Store(tmp_path / "copy")
+    copy.delete("data:v0")
+    with pytest.raises(lineage.ConflictError, match="belongs to another store .*: gc here would free"):
+        copy.gc(grace_s=0)
+    assert first.fsck().clean
 
 
 @given(st.text(max_size=80))
