@@ -23,6 +23,7 @@ from typing import Self, cast
 from .blobroot import Blobs, check_root, claim_root, open_blob_root, root_owner
 from .blobs import DIGEST_RE, BlobInfo, BlobStore, all_digests
 from .errors import ConflictError, InvalidArgumentError, LineageError, NotFoundError, StoreBusyError
+from .objectstore import S3BlobStore
 from .openlineage import live
 from .processes import hostname, is_alive
 from .refs import parse_run_ref
@@ -169,40 +170,41 @@ class StoreHandle:
         root: str | None = check_root(os.fspath(blobs))
         if self.url is None and root == str(self.dir / "blobs"):
             root = None  # the default: nothing to record
-        if root is not None and root.startswith("s3://"):
-            from .objectstore import S3BlobStore
-
-            S3BlobStore(root, lambda _: None, lambda _: {}).check_bucket()
         self.check_folder()
-        store_id = None
         if self.exists():
             self._refuse_new_root(root)
-            store_id = settings.get(self.db, settings.STORE_ID)
-        store_id = store_id or uuid.uuid4().hex
-        claim = None
-        if root is not None:
-            root_blobs = open_blob_root(root, lambda _: None, lambda _: {})
-            owner = root_owner(root_blobs)
-            if owner is not None and owner != store_id and self.exists():
-                # Created meanwhile by another process (a root is claimed only after the
-                # store's id is committed): the same store, if the ids agree.
-                store_id = settings.get(self.db, settings.STORE_ID) or store_id
-            if owner is not None and owner != store_id:
-                raise ConflictError(
-                    f"the blob root {root} belongs to another store (id {owner}): a store's gc would free the "
-                    "other's blobs; give each store its own root (or 'lineage copy' one store into the other)"
-                )
-            claim = root_blobs if owner is None else None
+        if root is None:
+            self._open(create=True)
+            return self
+        root_blobs = open_blob_root(root, lambda _: None, lambda _: {})
+        if isinstance(root_blobs, S3BlobStore):
+            root_blobs.check_bucket()
+        owner = root_owner(root_blobs)
+        store_id = self._root_claimant(root, owner)
         db = self._open(create=True)
-        if root is not None and settings.get(db, settings.BLOB_ROOT) != root:
+        if settings.get(db, settings.BLOB_ROOT) != root:
             store_id = settings.put_new(db, settings.STORE_ID, store_id)
-            if claim is not None:
-                claim_root(claim, store_id)
-                if root_owner(claim) != store_id:  # another store claimed it a moment before
+            if owner is None:
+                claim_root(root_blobs, store_id)
+                if root_owner(root_blobs) != store_id:  # another store claimed it a moment before
                     raise ConflictError(f"the blob root {root} was just claimed by another store: give each its own")
             settings.put(db, settings.BLOB_ROOT, root)
             self._blobs = None
         return self
+
+    def _root_claimant(self, root: str, owner: str | None) -> str:
+        """The id this store takes ``root`` under (its own, or a new one); refused when another store owns it.
+
+        A root is claimed only after its store's id is committed, so a store that another
+        process created meanwhile is found here with the owner's id.
+        """
+        store_id = settings.get(self.db, settings.STORE_ID) if self.exists() else None
+        if owner is not None and owner != store_id:
+            raise ConflictError(
+                f"the blob root {root} belongs to another store (id {owner}): a store's gc would free the "
+                "other's blobs; give each store its own root (or 'lineage copy' one store into the other)"
+            )
+        return store_id or uuid.uuid4().hex
 
     def check_owns_blob_root(self) -> None:
         """Raise unless this store owns its recorded blob root (gc would free another store's blobs)."""
