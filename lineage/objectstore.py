@@ -35,6 +35,7 @@ from typing import IO, Any
 from .blobs import SMALL, TEMP_MARK, BlobInfo, StoredObject, check_digest, dead_temps
 from .errors import CorruptBlobError, InvalidArgumentError
 from .files import CHUNK, hash_file, replace_with
+from .hostdir import private_folder
 from .s3client import WORKERS, code_of, make_client, parse_s3_url, s3_errors, status_of
 
 BATCH_BYTES = 32 << 20  # small files are read and hashed this many bytes at a time
@@ -70,7 +71,7 @@ class S3BlobStore:
         self.root = f"s3://{self.bucket}/{self.prefix}" if self.prefix else f"s3://{self.bucket}"
         self._recorded = recorded
         self._recorded_many = recorded_many
-        self._scratch = Path(scratch) if scratch is not None else Path(tempfile.gettempdir()) / "lineage-scratch"
+        self._scratch = Path(scratch) if scratch is not None else private_folder("scratch")
         self._client: Any = None
         self._fresh: set[str] = set()  # uploaded or found by this process
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import StoreBusyError
+from .errors import LineageError, StoreBusyError
 
 LOCK_NAME = "staging.lock"  # beside lineage.db: blobs/ holds blobs only
 LEGACY_LOCK = Path("blobs") / LOCK_NAME  # where stores before it kept the lock
@@ -89,3 +91,23 @@ class StagingLock:
                 os.close(fd)
             raise
         return fds
+
+
+@contextlib.contextmanager
+def task_lock(path: Path, busy: str) -> Iterator[None]:
+    """Hold the lock file ``path`` exclusively for one task, or raise ``StoreBusyError(busy)``.
+
+    The file is never opened through a link (a handed-over store may hold one).
+    """
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError as exc:
+        raise LineageError(f"cannot open the lock file {path} (a link?): {exc.strerror}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StoreBusyError(busy) from None
+        yield
+    finally:
+        os.close(fd)

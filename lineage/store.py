@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import tempfile
 import threading
 import time
 import uuid
@@ -23,17 +22,19 @@ from typing import Self, cast
 from .blobroot import Blobs, check_root, claim_root, open_blob_root, root_owner
 from .blobs import DIGEST_RE, BlobInfo, BlobStore, all_digests
 from .errors import ConflictError, InvalidArgumentError, LineageError, NotFoundError, StoreBusyError
+from .hostdir import private_folder, private_root
 from .objectstore import S3BlobStore
 from .openlineage import live
 from .processes import hostname, is_alive
 from .refs import parse_run_ref
-from .staging import LEGACY_LOCK, LOCK_NAME, StagingLock
+from .staging import LEGACY_LOCK, LOCK_NAME, StagingLock, task_lock
 from .storage import backlog, runs, settings, upkeep, versions
 from .storage import blobs as blob_rows
 from .storage import edges as graph_rows
 from .storage.db import DB_NAME, Database
 from .storage.pg import is_url
 from .storage.pg.locks import AdvisoryStagingLock
+from .storage.pg.locks import task_lock as pg_task_lock
 from .storage.records import RunInfo, StoreStatus, runs_matching, runs_named
 
 STORE_FOLDER = ".lineage"
@@ -80,10 +81,10 @@ class StoreHandle:
         if self.url is not None:
             from .storage.pg.database import redact
 
-            # No folder holds a team store: this host-local one holds only this host's lock files.
+            # No folder holds a team store: this user's private one on this host holds the
+            # files an S3 root writes before uploading them (made when first needed).
             digest = hashlib.sha256(redact(self.url).encode()).hexdigest()[:16]
-            self.dir = Path(tempfile.gettempdir()) / "lineage-pg" / digest
-            self.dir.mkdir(parents=True, exist_ok=True)
+            self.dir = private_root() / f"pg-{digest}"
             self.location = redact(self.url)
             self.staging = AdvisoryStagingLock(self.url)
         else:
@@ -241,7 +242,8 @@ class StoreHandle:
             self.check_folder()
             root = self.blob_root()
             if root is not None:
-                self._blobs = open_blob_root(root, self._recorded_blob, self._recorded_blobs, scratch=self.dir / "tmp")
+                scratch = private_folder(self.dir.name, "tmp") if self.url is not None else self.dir / "tmp"
+                self._blobs = open_blob_root(root, self._recorded_blob, self._recorded_blobs, scratch=scratch)
             elif self.url is not None:
                 raise LineageError(
                     f"store {self.location} records no blob root: run 'lineage init {self.location} --blobs FOLDER'"
@@ -254,6 +256,15 @@ class StoreHandle:
         if self._db is None and self.url is None and not (self.dir / DB_NAME).exists():
             return None
         return blob_rows.blob_row(self.db, sha256)
+
+    def task_lock(self, task: str, busy: str) -> contextlib.AbstractContextManager[None]:
+        """Hold the lock of ``task`` while one process does it (on any host that shares the
+        store), or raise ``StoreBusyError(busy)`` at once if another holds it."""
+        if self.url is not None:
+            return pg_task_lock(self.url, task, busy)
+        self.check_folder()
+        self.dir.mkdir(parents=True, exist_ok=True)
+        return task_lock(self.dir / f"{task}.lock", busy)
 
     def close(self) -> None:
         if self.url is not None:

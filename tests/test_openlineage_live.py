@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +17,7 @@ import pytest
 
 import lineage
 from lineage.openlineage import export, live
+from tests.helpers.postgres import backend_store
 from tests.test_cli import assert_one_line_error
 from tests.test_cli import lineage as cli
 from tests.test_openlineage import TUTORIAL, crash_a_run, log_tutorial, read_events, validate
@@ -165,6 +167,44 @@ def test_a_slow_receiver_does_not_hold_a_run_and_nothing_is_lost(monkeypatch, st
         assert fast.events[1]["outputs"][0]["name"] == "model"
     finally:
         fast.close()
+
+
+@pytest.fixture(params=["folder", "postgres"])
+def any_store(request, tmp_path) -> Path | str:
+    return backend_store(request, tmp_path)
+
+
+def test_one_sender_at_a_time_delivers_a_stores_backlog_on_either_backend(monkeypatch, any_store, receiver, tmp_path):
+    # On PostgreSQL the lock is the server's (an advisory lock), so it holds across hosts:
+    # a second handle has a session of its own, as a process on another host would.
+    monkeypatch.setenv("OPENLINEAGE_URL", dead_url())
+    with lineage.init(project="p", job_type="j", dir=any_store):
+        pass
+    monkeypatch.setenv("OPENLINEAGE_URL", receiver.url)
+    holder = lineage.Store(any_store)
+    with holder.task_lock("openlineage-send", "held"):
+        if not isinstance(any_store, Path):  # the sender is on another host: its own temp folder
+            monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "other-host"))
+        sender = lineage.Store(any_store)
+        with pytest.raises(lineage.StoreBusyError, match="another 'lineage export --send' is delivering"):
+            lineage.openlineage.send_backlog(sender)
+        assert receiver.events == [] and len(kept(any_store)) == 2
+    assert lineage.openlineage.send_backlog(sender) == (2, 0)
+    assert [e["eventType"] for e in receiver.events] == ["START", "COMPLETE"]
+    holder.close()
+    sender.close()
+
+
+def test_a_send_lock_that_is_a_link_is_never_followed(monkeypatch, store_dir, receiver, tmp_path):
+    monkeypatch.setenv("OPENLINEAGE_URL", dead_url())
+    with lineage.init(project="p", job_type="j", dir=store_dir):
+        pass
+    outside = tmp_path / "elsewhere"
+    (store_dir / "openlineage-send.lock").symlink_to(outside)  # a handed-over store's trap
+    monkeypatch.setenv("OPENLINEAGE_URL", receiver.url)
+    sent = cli("export", "--format", "openlineage", "--send", store=store_dir, check=False)
+    assert_one_line_error(sent, "openlineage-send.lock", "link")
+    assert not outside.exists() and len(kept(store_dir)) == 2 and receiver.events == []
 
 
 def test_send_without_an_endpoint_keeps_the_backlog_and_says_so(monkeypatch, store_dir):

@@ -19,6 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import lineage
+from lineage import hostdir
 
 
 def _store(store_dir: Path, files: dict[str, bytes], name: str = "data") -> lineage.LoggedArtifact:
@@ -232,3 +233,47 @@ def test_the_bulk_digest_check_agrees_with_the_check_of_each(values):
 
     each = all(isinstance(v, str) and DIGEST_RE.fullmatch(v) is not None for v in values)
     assert all_digests(values) == each
+
+
+# -- this user's private folder in the shared temp folder (a team store's local files) ------
+@pytest.fixture
+def shared_tmp(tmp_path, monkeypatch) -> Path:
+    """A temp folder other users may write, as /tmp is, standing in for the host's."""
+    folder = tmp_path / "tmp"
+    folder.mkdir(mode=0o1777)
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def test_the_private_folder_is_made_closed_to_other_users(shared_tmp):
+    made = hostdir.private_folder("pg-x", "tmp")
+    root = shared_tmp / f"lineage-{os.getuid()}"
+    assert made == root / "pg-x" / "tmp" and made.is_dir()
+    assert root.stat().st_mode & 0o777 == 0o700
+    root.chmod(0o755)  # ours, opened up since: closed again before use
+    hostdir.private_folder()
+    assert root.stat().st_mode & 0o777 == 0o700
+
+
+@pytest.mark.parametrize("planted", ["link", "another user's folder"])
+def test_a_private_folder_name_planted_by_someone_else_is_refused(shared_tmp, tmp_path, planted):
+    root = shared_tmp / f"lineage-{os.getuid()}"
+    target = tmp_path / "theirs"
+    target.mkdir()
+    if planted == "link":
+        root.symlink_to(target)
+    else:
+        root.mkdir()
+        os.chown(root, 65534, 65534)  # tests run as root: hand it to nobody
+    with pytest.raises(lineage.LineageError, match="not a folder of this user") as caught:
+        hostdir.private_folder("scratch")
+    assert "\n" not in str(caught.value)
+    assert list(target.iterdir()) == [] and not (root / "scratch").exists()
+
+
+def test_a_team_store_makes_no_local_folder_to_be_read(pg_url, shared_tmp, tmp_path):
+    lineage.Store(pg_url).create(blobs=tmp_path / "team-blobs").close()
+    store = lineage.Store(pg_url)
+    assert store.runs() == [] and store.status().versions == 0
+    store.close()
+    assert list(shared_tmp.iterdir()) == []

@@ -19,14 +19,13 @@ gets its ABORT kept when a store notices the crash (opening a store does no netw
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import LineageError, StoreBusyError
+from ..errors import LineageError
 from ..storage import backlog
 
 if TYPE_CHECKING:
@@ -241,12 +240,7 @@ def send_backlog(store: Store) -> tuple[int, int]:
             f"{backlog.count(db)} OpenLineage event(s) are kept but no endpoint is configured: "
             "set OPENLINEAGE_URL (or write openlineage.yml) and run --send again"
         )
-    fd = os.open(store.dir / "openlineage-send.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise StoreBusyError("another 'lineage export --send' is delivering this store's events") from None
+    with store.task_lock("openlineage-send", "another 'lineage export --send' is delivering this store's events"):
         rows = backlog.pending(db)  # read under the lock: no other sender holds them
         found = transport(live=False)
         sent = 0
@@ -262,5 +256,3 @@ def send_backlog(store: Store) -> tuple[int, int]:
             backlog.delivered(db, event_id)
             sent += 1
         return sent, backlog.count(db)
-    finally:
-        os.close(fd)

@@ -1,16 +1,19 @@
-"""The staging lock of a PostgreSQL store: an advisory lock every host sees.
+"""The locks of a PostgreSQL store: advisory locks every host sees.
 
 A folder store's ``flock`` only excludes processes of one host. Here a writer holds the
 shared advisory lock ``STAGING_KEY`` (on a connection of its own) from staging its blobs
 until its version commits, and gc takes it exclusively, so gc never frees a blob that a
 writer on any host is about to commit. The server drops a session's locks when its
-process dies, so a crash never leaves the store locked (as with ``flock``).
+process dies, so a crash never leaves the store locked (as with ``flock``). A task that one
+process at a time may do (sending the OpenLineage backlog) holds its own key the same way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 
 from ...errors import StoreBusyError
 from .database import connect
@@ -68,3 +71,22 @@ class AdvisoryStagingLock:
         if self._con is not None:
             self._con.close()
             self._con = None
+
+
+# Keys of the tasks that one process at a time may do, on any host (see ``task_lock``).
+TASK_KEYS = {"openlineage-send": 0x6C696E6504}
+
+
+@contextlib.contextmanager
+def task_lock(url: str, task: str, busy: str) -> Iterator[None]:
+    """Hold the advisory lock of ``task`` on a session of its own, or raise ``StoreBusyError(busy)``.
+
+    The lock ends with the session, so a process that dies never leaves it held.
+    """
+    con = connect(url)
+    try:
+        if not con.execute("SELECT pg_try_advisory_lock(%s)", (TASK_KEYS[task],)).fetchone()[0]:
+            raise StoreBusyError(busy)
+        yield
+    finally:
+        con.close()
