@@ -1,12 +1,13 @@
 """``lineage copy SRC DST``: move a store's lineage into another store, ids kept, idempotent.
 
 Runs (with config, history, summary and saved files), artifacts, versions (with their
-files and reference entries), aliases, consume/produce edges and the blobs of every live
-version and run file. A second copy adds nothing. Blobs are copied first, into the
-destination's blob store (a folder, or S3: uploaded in parallel), under its staging lock,
-and every blob is checked against its digest on the way; then one transaction writes
-the rows, so the destination never shows a version whose blobs are not there. Rows go
-through ``lineage.storage.transfer``, which any backend's ``Database`` can run.
+files and reference entries), aliases, consume/produce edges, the model registry's links
+and aliases, and the blobs of every live version and run file. A second copy adds nothing.
+Blobs are copied first, into the destination's blob store (a folder, or S3: uploaded in
+parallel), under its staging lock, and every blob is checked against its digest on the
+way; then one transaction writes the rows, so the destination never shows a version
+whose blobs are not there. Rows go through ``lineage.storage.transfer``, which any
+backend's ``Database`` can run.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def copy(src, dst, progress: Callable[[int, int], None] | None = None) -> dict[s
     ``progress(done, total)`` is called with the bytes of blobs copied so far and in all.
 
     >>> lineage.copy("./.lineage", "./team")  # doctest: +SKIP
-    {'runs': 6, 'artifacts': 4, 'versions': 4, 'aliases': 8, 'edges': 10, 'files': 12, 'blobs': 12}
+    {'runs': 6, 'artifacts': 4, 'versions': 4, 'aliases': 8, 'edges': 10, 'files': 12, 'blobs': 12, 'links': 1}
     """
     if os.path.realpath(src.dir) == os.path.realpath(dst.dir):
         raise InvalidArgumentError(f"cannot copy the store {src.dir} into itself")

@@ -38,7 +38,8 @@ def lineage_of(store) -> dict:
                 walks[what] = (sorted(label.values()), sorted((label[a], label[b]) for a, b in graph.edges))
             out[ref] = (version.digest, sorted(version.aliases), [(f.path, f.digest) for f in version.files()], walks)
     runs = [(r.id, r.name, r.job_type, r.state, r.config, dict(r.summary)) for r in store.runs()]
-    return {"versions": out, "runs": runs}
+    links = [(lk.ref, lk.version_ref, sorted(lk.aliases), lk.created_at) for lk in store.links()]
+    return {"versions": out, "runs": runs, "links": links}
 
 
 def team_store(kind: str, tmp_path, s3_root, request) -> lineage.Store:
@@ -109,6 +110,46 @@ def test_copy_folder_to_s3_and_back_keeps_ids_and_adds_nothing_twice(tmp_path, s
     assert added["versions"] == 1 and added["runs"] == 1
     assert team.artifact("p/raw:latest").version == "v1"
     assert team.artifact("p/raw:best").version == "v0"
+
+
+def link(store_dir, ref: str, target: str, aliases=()) -> None:
+    with lineage.init(project="p", job_type="promote", dir=store_dir) as run:
+        run.link_artifact(run.use_artifact(ref), target, aliases=list(aliases))
+
+
+@pytest.mark.parametrize("kind", ["folder+s3", "postgres+s3"])
+def test_copy_brings_the_registrys_links_and_aliases_along(tmp_path, s3_root, request, kind):
+    src = make_chain(tmp_path / "src")
+    link(src.dir, "p/raw:v0", "model-registry/data", aliases=["staging"])
+    link(src.dir, "p/clean:v0", "model-registry/data", aliases=["production"])
+    team = team_store(kind, tmp_path, s3_root, request)
+    assert lineage.copy(src, team)["links"] == 2
+    assert lineage_of(team) == lineage_of(src)
+    assert team.artifact("model-registry/data:production").qualified_name == "p/clean:v0"
+    assert lineage.copy(src, team)["links"] == 0
+    # Links made offline later join their collections and bring their aliases: raw grows
+    # (v0, then v1 taking latest and production). Data only has an alias moved, no new
+    # link: as with artifact aliases, the destination's word stands there.
+    link(src.dir, "p/raw:v0", "model-registry/raw", aliases=["production"])
+    link(src.dir, "p/clean:v0", "model-registry/raw", aliases=["production"])
+    link(src.dir, "p/clean:v0", "model-registry/data", aliases=["staging"])
+    assert lineage.copy(src, team)["links"] == 2
+    assert team.artifact("model-registry/raw:production").qualified_name == "p/clean:v0"
+    assert team.artifact("model-registry/raw:latest").qualified_name == "p/clean:v0"
+    assert team.artifact("model-registry/data:staging").qualified_name == "p/raw:v0"
+    assert lineage_of(team)["links"][2:] == lineage_of(src)["links"][2:]
+
+
+def test_copy_refuses_a_registry_link_to_another_version_and_changes_nothing(tmp_path):
+    a = make_chain(tmp_path / "a")
+    b = make_chain(tmp_path / "b")
+    lineage.copy(a, b)  # same content: the same versions on both sides
+    link(a.dir, "p/raw:v0", "model-registry/data")
+    link(b.dir, "p/clean:v0", "model-registry/data")  # v0 of the collection is another version
+    before = lineage_of(b)
+    with pytest.raises(ConflictError, match="registry link model-registry/data:v0 names another version"):
+        lineage.copy(a, b)
+    assert lineage_of(b) == before
 
 
 def test_copy_refuses_a_version_with_other_content_and_changes_nothing(tmp_path):

@@ -49,8 +49,9 @@ def import_(handle: StoreHandle, file: str, fmt: str, as_json: bool) -> None:
 @json_option
 @click.pass_obj
 def copy_(handle: StoreHandle, src: str, dst: str, as_json: bool) -> None:
-    """Copy the store SRC into the store DST (created if missing): runs, versions, aliases, edges, files, blobs.
+    """Copy the store SRC into the store DST (created if missing): its lineage, registry and blobs.
 
+    Runs, artifacts, versions, aliases, edges, registry links and aliases, files and blobs.
     Ids are kept and a second copy adds nothing, so offline work joins a team store (and
     back). Blobs go into DST's blob root (a folder, or S3 with 'lineage init DST --blobs').
     A version both stores hold with other content is refused and nothing is copied.

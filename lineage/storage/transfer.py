@@ -37,6 +37,10 @@ READS = {
     "consumed": "SELECT run_id, version_id, created_at FROM consumed ORDER BY run_id, version_id",
     "produced": "SELECT run_id, version_id, created_at FROM produced ORDER BY run_id, version_id",
     "blobs": "SELECT sha256, size, mtime_ns FROM blobs ORDER BY sha256",
+    "registry_links": "SELECT registry, collection, number, version_id, created_at, created_by FROM registry_links "
+    "ORDER BY registry, collection, number",
+    "registry_aliases": "SELECT registry, collection, alias, number FROM registry_aliases "
+    "ORDER BY registry, collection, alias",
 }
 
 
@@ -67,7 +71,7 @@ def write_dump(db: Database, dump: Dump, blobs: dict[str, tuple[int, int]]) -> d
     A version both stores hold with other content, or an artifact of another type, is a
     ConflictError and nothing is written.
     """
-    new = dict.fromkeys(("runs", "artifacts", "versions", "aliases", "edges", "files", "blobs"), 0)
+    new = dict.fromkeys(("runs", "artifacts", "versions", "aliases", "edges", "files", "blobs", "links"), 0)
     with db.write(durable=True) as con:
         rows = [(sha, *blobs[sha]) for sha in sorted(blobs)]
         new["blobs"] += _count(
@@ -180,7 +184,51 @@ def write_dump(db: Database, dump: Dump, blobs: dict[str, tuple[int, int]]) -> d
                     [(run, version_ids[v], at) for run, v, at in dump[table]],
                 )
             )
+        new["links"] = _write_links(con, dump, version_ids)
     return new
+
+
+def _write_links(con, dump: Dump, version_ids: dict[int, int]) -> int:
+    """The registry's links and aliases; returns how many links were new.
+
+    A link is (registry, collection, number), as a version is (artifact, number): both
+    stores must give it the same version, else ConflictError. Aliases follow the rule of
+    artifact aliases: a collection this copy brings new links takes the source's aliases.
+    """
+    grown: set[tuple[str, str]] = set()
+    added = 0
+    for registry, collection, number, version_id, created_at, created_by in dump["registry_links"]:
+        target = version_ids[version_id]
+        found = con.execute(
+            "SELECT number, version_id FROM registry_links WHERE registry = ? AND collection = ? "
+            "AND (number = ? OR version_id = ?)",
+            (registry, collection, number, target),
+        ).fetchall()
+        if (number, target) in [tuple(row) for row in found]:
+            continue
+        if found:
+            raise ConflictError(
+                f"registry link {registry}/{collection}:v{number} names another version in the destination "
+                "(or its version is linked there under another number): nothing was copied"
+            )
+        con.execute(
+            "INSERT INTO registry_links (registry, collection, number, version_id, created_at, created_by) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (registry, collection, number, target, created_at, created_by),
+        )
+        grown.add((registry, collection))
+        added += 1
+    for registry, collection, alias, number in dump["registry_aliases"]:
+        con.execute(
+            "INSERT INTO registry_aliases (registry, collection, alias, number) VALUES (?, ?, ?, ?) "
+            + (
+                "ON CONFLICT (registry, collection, alias) DO UPDATE SET number = excluded.number"
+                if (registry, collection) in grown
+                else "ON CONFLICT (registry, collection, alias) DO NOTHING"
+            ),
+            (registry, collection, alias, number),
+        )
+    return added
 
 
 def _count(cursor) -> int:
