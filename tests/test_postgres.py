@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from lineage.fsck import fsck
 from lineage.gc import gc
 from lineage.storage.db import SCHEMA_VERSION, schema_sql, statements, table_names
 from lineage.storage.pg import dialect
+from tests.helpers.postgres import program
 from tests.test_concurrency import HELPERS, finish
 from tests.test_queries_sql import TUTORIAL_CASES, python_rows
 from tests.test_query import log_tutorial
@@ -76,6 +78,40 @@ def test_the_postgresql_schema_has_the_tables_columns_indexes_and_triggers_of_sc
     assert store.status().schema_version == SCHEMA_VERSION
     names = table_names(store.db)
     assert "store_settings" in names and "lineage_schema" not in names
+
+
+PG_STORE_V8 = Path(__file__).parent / "fixtures" / "pg-store-v8"  # its make.py says how it was made
+
+
+def test_a_store_made_at_schema_8_migrates_to_a_fresh_stores_schema_and_keeps_its_lineage(postgres_server, tmp_path):
+    url = postgres_server.new_database()
+    restore = [program("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", str(PG_STORE_V8 / "dump.sql"), url]
+    subprocess.run(restore, check=True, capture_output=True)
+    shutil.copytree(PG_STORE_V8 / "blobs", tmp_path / "blobs")
+    with psycopg.connect(url) as con:
+        con.execute("UPDATE store_settings SET value = %s WHERE key = 'blob_root'", (str(tmp_path / "blobs"),))
+        assert con.execute("SELECT version FROM lineage_schema").fetchone() == (8,)
+
+    store = lineage.Store(url)
+    assert store.status().schema_version == SCHEMA_VERSION  # opening it migrated it
+    lineage.Store(tmp_path / "fresh").create().close()
+    assert postgres_shape(url) == sqlite_shape(tmp_path / "fresh" / "lineage.db")
+    versions = {n["label"] for n in store.ancestry("mnist/model:prod").nodes if n["kind"] == "version"}
+    assert versions == {"model:model:v0", "dataset:clean:v0", "dataset:extra:v0", "dataset:raw:v1"}
+    assert {n["label"] for n in store.impact("raw:v1").nodes if n["kind"] == "version"} == versions
+    assert store.artifact("model-registry/mnist:production").qualified_name == "mnist/model:v0"
+    assert store.artifact("other/raw:latest").files()[0].path == "data.txt"
+    with pytest.raises(lineage.NotFoundError):
+        store.artifact("mnist/raw:v0")
+    report = store.fsck()  # sound; the deleted raw:v0 left its blob for gc
+    assert report.ok and [p.kind for p in report.problems] == ["unreferenced_blob"], report.problems
+    with lineage.init(project="mnist", job_type="load", dir=url) as run:  # and it takes new work
+        art = lineage.Artifact("raw", type="dataset")
+        with art.new_file("data.txt") as f:
+            f.write("raw v2")
+        assert run.log_artifact(art).wait().version == "v2"
+    assert store.artifact("mnist/raw").version == "v2"
+    store.close()
 
 
 def test_wide_values_keep_their_range_on_postgresql(store_on_postgres):
