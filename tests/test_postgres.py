@@ -359,3 +359,32 @@ def test_the_blob_root_of_a_team_store_holding_blobs_never_moves(store_on_postgr
     lineage.Store(store_on_postgres).create(blobs=tmp_path / "blobs")  # the same root: nothing to do
     assert lineage.Store(store_on_postgres).sql("SELECT key, value FROM store_settings").to_pylist() == before
     assert not (tmp_path / "elsewhere").exists()
+
+
+def test_a_write_refused_mid_way_changes_nothing_and_the_connection_works_on(store_on_postgres, caplog):
+    # A write's statements go out without waiting for their results (pipeline mode): one the
+    # server refuses is reported where the transaction next waits, here at its end. Nothing of
+    # the transaction stays, the error is one line, and the connection works on, even for a
+    # statement psycopg prepared in the aborted pipeline (on its sixth run: the server, skipping
+    # everything after the refused statement, never prepared it).
+    store = lineage.Store(store_on_postgres)
+    insert = "INSERT INTO store_settings (key, value) VALUES (?, ?)"
+    for i in range(5):
+        with store.db.write() as con:
+            con.execute(insert, (f"k{i}", "v"))
+    refused = pytest.raises(lineage.LineageError, match="duplicate key value violates unique constraint")
+    with refused as caught, store.db.write() as con:
+        con.execute("INSERT INTO store_settings (value, key) VALUES (?, ?)", ("v", "k_first"))
+        con.execute("INSERT INTO store_settings (value, key) VALUES (?, ?)", ("again", "k0"))  # refused
+        con.execute(insert, ("k_after", "v"))  # its sixth run: psycopg prepares it
+    assert "\n" not in str(caught.value) and str(caught.value).startswith("PostgreSQL store ")
+    assert not [r for r in caplog.records if r.name.startswith("psycopg")]  # the pipeline ended quietly
+    rows = dict(store.db.read("SELECT key, value FROM store_settings WHERE key LIKE 'k%'"))
+    assert rows == {f"k{i}": "v" for i in range(5)}  # k_first went with the rest
+    with store.db.write() as con:  # the same statement again, on the same connection
+        con.execute(insert, ("k_later", "v"))
+    # A refused read's error reaches the caller where it reads, with the same one line.
+    with pytest.raises(lineage.LineageError, match="division by zero"), store.db.write() as con:
+        con.execute("INSERT INTO store_settings (key, value) VALUES ('k_first', 'v')")
+        con.execute("SELECT 1 / (SELECT count(*) FROM runs)").fetchone()
+    assert store.db.read_one("SELECT count(*) FROM store_settings WHERE key LIKE 'k%'")[0] == 6
