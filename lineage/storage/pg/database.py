@@ -13,7 +13,8 @@ client waits only where it reads a result (a row, an id, a count) and once at th
 for the ``COMMIT`` sent with the last statements; ``BEGIN`` and the lock travel with the
 first read. A run's start is then two round trips, a version's commit three. A
 statement the server refuses is reported where its transaction next waits (a later read,
-or the commit): the whole transaction is rolled back, as any failed write is.
+or the commit): the whole transaction is rolled back, as any failed write is. (A psycopg
+whose libpq has no pipeline mode, before 14, runs each statement in turn.)
 
 Schema creation and upgrades run once however many processes open a new database at the
 same moment: in one transaction under a second advisory lock, re-reading the version first.
@@ -249,6 +250,7 @@ class PgDatabase(sqlite_db.Database):
         self.read_only = False
         self._found_empty = False
         self.lock = threading.RLock()
+        self.pipelined = psycopg_module().Pipeline.is_supported()  # libpq 14 or later (see write)
         self.raw = connect(url)
         self.con = cast(sqlite3.Connection, Connection(self.raw, self.where))
         try:
@@ -311,6 +313,10 @@ class PgDatabase(sqlite_db.Database):
         Pipelined (see the module docstring): ``BEGIN``, the writer lock and the statements
         go out as they come; the client waits where a result is read and for the commit.
         """
+        if not self.pipelined:
+            with self._unpipelined_write(durable):
+                yield self.con
+            return
         psycopg = psycopg_module()
         con = cast(Connection, self.con)
         with self.lock:
@@ -341,7 +347,8 @@ class PgDatabase(sqlite_db.Database):
 
     @contextmanager
     def _unpipelined_write(self, durable: bool) -> Iterator[None]:
-        """A write transaction outside pipeline mode (schema scripts hold several statements each)."""
+        """A write transaction outside pipeline mode: for schema scripts (several statements
+        each, which a pipeline refuses) and where psycopg's libpq has no pipeline mode (before 14)."""
         with self.lock:
             try:
                 # One round trip (no parameters: the simple protocol takes the three at once).
