@@ -117,11 +117,18 @@ def claim_root(blobs: Blobs, store_id: str) -> None:
         return
     os.makedirs(blobs.root, exist_ok=True)
     path = os.path.join(blobs.root, OWNER_NAME)
+    # Written in full beside it, then linked into place: a store reading the owner while
+    # another claims the root never finds the file empty.
+    tmp = blobs.new_temp()
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
-    except FileExistsError:
-        return  # claimed meanwhile: the caller's next check reads the owner
-    with open(fd, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o444)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return  # claimed meanwhile: the caller's next check reads the owner
+    finally:
+        os.unlink(tmp)

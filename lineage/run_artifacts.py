@@ -83,11 +83,11 @@ class RunArtifacts:
             blobs = self.store.blobs
             if not blobs.syncs_early():
                 blobs.sync()
-            version_id = versions.commit(self.store.db, self.id, new, ready=blobs.sync)
+            row = versions.commit(self.store.db, self.id, new, ready=blobs.sync)
         finally:
             if staged_in is not None:
                 self.store.staging.release()
-        logged = LoggedArtifact(self.store, versions.version_row(self.store.db, version_id))
+        logged = LoggedArtifact(self.store, row)
         artifact._logged_as(logged)  # releases its hold on the store it was staged in
         if staged_in is not None:
             # Its files were staged in another store (the default one, before init(dir=...)):

@@ -101,6 +101,21 @@ def test_versions_count_up_and_latest_follows(store_dir):
     assert again.version == "v1"
     assert store.artifact("data:latest").version == "v1"
     assert sorted(store.artifact("data:v1").aliases) == ["best", "latest"]
+    # The version log_artifact returns is the row the store reads back (a new one is not read again).
+    for logged in (v0, v1, v2, again):
+        assert logged._row == store.artifact(f"p/data:{logged.version}")._row
+
+
+def test_the_logged_version_is_the_stored_one_with_every_field(store_dir):
+    with lineage.init(project="p", job_type="make", dir=store_dir) as run:
+        art = lineage.Artifact("described", "model", description="the best", metadata={"lr": 0.1, "n": [1, 2]})
+        with art.new_file("w.bin", mode="wb") as f:
+            f.write(b"weights")
+        art.add_reference("s3://bucket/elsewhere.bin", checksum=False)
+        logged = run.log_artifact(art)
+    stored = lineage.Store(store_dir).artifact("p/described:v0")
+    assert logged._row == stored._row
+    assert (logged.size, logged.file_count, logged.description) == (7, 2, "the best")
 
 
 def test_add_file_and_add_dir_keep_names_and_follow_inner_links(store_dir, tmp_path):

@@ -24,6 +24,7 @@ from lineage.fsck import fsck
 from lineage.gc import gc
 from lineage.storage.db import SCHEMA_VERSION, schema_sql, statements, table_names
 from lineage.storage.pg import dialect
+from lineage.tracking import shared_store
 from tests.helpers.postgres import program
 from tests.test_concurrency import HELPERS, finish
 from tests.test_queries_sql import TUTORIAL_CASES, python_rows
@@ -395,3 +396,43 @@ def test_the_blob_root_of_a_team_store_holding_blobs_never_moves(store_on_postgr
     lineage.Store(store_on_postgres).create(blobs=tmp_path / "blobs")  # the same root: nothing to do
     assert lineage.Store(store_on_postgres).sql("SELECT key, value FROM store_settings").to_pylist() == before
     assert not (tmp_path / "elsewhere").exists()
+
+
+@pytest.mark.parametrize("pipelined", [True, False], ids=["pipelined", "statement-by-statement"])
+def test_a_write_refused_mid_way_changes_nothing_and_the_connection_works_on(store_on_postgres, caplog, pipelined):
+    # A write's statements go out without waiting for their results (pipeline mode): one the
+    # server refuses is reported where the transaction next waits, here at its end. Nothing of
+    # the transaction stays, the error is one line, and the connection works on, even for a
+    # statement psycopg prepared in the aborted pipeline (on its sixth run: the server, skipping
+    # everything after the refused statement, never prepared it).
+    store = shared_store(store_on_postgres)  # the one lineage.init uses in this process
+    store.db.pipelined = pipelined  # False: as with a libpq before 14
+    insert = "INSERT INTO store_settings (key, value) VALUES (?, ?)"
+    for i in range(5):
+        with store.db.write() as con:
+            con.execute(insert, (f"k{i}", "v"))
+    refused = pytest.raises(lineage.LineageError, match="duplicate key value violates unique constraint")
+    with refused as caught, store.db.write() as con:
+        con.execute("INSERT INTO store_settings (value, key) VALUES (?, ?)", ("v", "k_first"))
+        con.execute("INSERT INTO store_settings (value, key) VALUES (?, ?)", ("again", "k0"))  # refused
+        con.execute(insert, ("k_after", "v"))  # its sixth run: psycopg prepares it
+    assert "\n" not in str(caught.value) and str(caught.value).startswith("PostgreSQL store ")
+    assert not [r for r in caplog.records if r.name.startswith("psycopg")]  # the pipeline ended quietly
+    rows = dict(store.db.read("SELECT key, value FROM store_settings WHERE key LIKE 'k%'"))
+    assert rows == {f"k{i}": "v" for i in range(5)}  # k_first went with the rest
+    with store.db.write() as con:  # the same statement again, on the same connection
+        con.execute(insert, ("k_later", "v"))
+        assert (getattr(con, "pipeline", None) is not None) == pipelined
+    # A refused read's error reaches the caller where it reads, with the same one line.
+    with pytest.raises(lineage.LineageError, match="division by zero"), store.db.write() as con:
+        con.execute("INSERT INTO store_settings (key, value) VALUES ('k_first', 'v')")
+        con.execute("SELECT 1 / (SELECT count(*) FROM runs)").fetchone()
+    assert store.db.read_one("SELECT count(*) FROM store_settings WHERE key LIKE 'k%'")[0] == 6
+    # A run logging a version works the same either way.
+    with lineage.init(project="p", dir=store_on_postgres) as run:
+        art = lineage.Artifact("data", "dataset")
+        with art.new_file("x.txt") as f:
+            f.write("x")
+        logged = run.log_artifact(art)
+    assert logged._row == lineage.Store(store_on_postgres).artifact("p/data:v0")._row
+    assert store.runs()[0].state == "finished"

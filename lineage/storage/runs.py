@@ -33,11 +33,16 @@ def insert_run(
 ) -> str | None:
     """Insert a running run; None if the id is taken. ``name_for(n)`` names the project's n-th run."""
     with db.write() as con:
-        if con.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None:
+        # One read: is the id taken, and (for a default name) how many runs the project has.
+        count = "(SELECT count(*) FROM runs WHERE project = ?)" if name is None else "0"
+        taken, runs_before = con.execute(
+            f"SELECT EXISTS (SELECT 1 FROM runs WHERE id = ?), {count}",
+            (run_id, project) if name is None else (run_id,),
+        ).fetchone()
+        if taken:
             return None
         if name is None:
-            count = con.execute("SELECT count(*) FROM runs WHERE project = ?", (project,)).fetchone()[0]
-            name = name_for(count + 1)
+            name = name_for(runs_before + 1)
         con.execute(
             "INSERT INTO runs (id, project, name, job_type, state, config, notes, started_at, host, pid, "
             "pid_started, group_name, tags) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from ..errors import ConflictError, InvalidArgumentError, NotFoundError
 from ..refs import LATEST, Ref, check_alias
@@ -154,8 +155,8 @@ def clean_aliases(aliases) -> tuple[str, ...]:
     return tuple(out)
 
 
-def commit(db: Database, run_id: str | None, new: NewVersion, ready: Callable[[], None] | None = None) -> int:
-    """Commit a version (or find the identical live one) and record the produce edge.
+def commit(db: Database, run_id: str | None, new: NewVersion, ready: Callable[[], None] | None = None) -> VersionRow:
+    """Commit a version (or find the identical live one) and record the produce edge; its row.
 
     With no ``run_id`` (an imported version no imported run produced), an identical live
     version is returned as it is, and a new one gets no produce edge.
@@ -163,38 +164,55 @@ def commit(db: Database, run_id: str | None, new: NewVersion, ready: Callable[[]
     caller waits there for its files to be durable, so that wait overlaps the statements.
     """
     with db.write(durable=True) as con:
-        version_id = commit_in(con, run_id, new)
+        version_id, made = _commit(con, run_id, new)
+        # An identical version's row is read in the transaction (on PostgreSQL it comes back with the commit).
+        found = (
+            con.execute(f"SELECT {VERSION_COLUMNS} {FROM_VERSIONS} WHERE v.id = ?", (version_id,))
+            if made is None
+            else None
+        )
         if ready is not None:
             ready()
-        return version_id
+    return made if made is not None else VersionRow(*cast(sqlite3.Cursor, found).fetchone())
 
 
 def commit_in(con: sqlite3.Connection, run_id: str | None, new: NewVersion) -> int:
-    """:func:`commit` inside the caller's write transaction (an import commits many at once)."""
+    """:func:`commit` inside the caller's write transaction (an import commits many at once); the version's id."""
+    return _commit(con, run_id, new)[0]
+
+
+def _commit(con: sqlite3.Connection, run_id: str | None, new: NewVersion) -> tuple[int, VersionRow | None]:
+    """(version id, the new version's row, or None when an identical live version was found)."""
     stamp = now()
+    # One read: the artifact, its live version with this digest and its next version number.
+    # (On PostgreSQL it is a statement of its own after the writer lock's: its snapshot
+    # follows the previous writer's commit, so no two writers read the same number.)
     row = con.execute(
-        "SELECT id, type FROM artifacts WHERE project = ? AND name = ?", (new.project, new.name)
+        "SELECT a.id, a.type, "
+        "(SELECT v.id FROM versions v WHERE v.artifact_id = a.id AND v.digest = ? AND v.deleted_at IS NULL "
+        "ORDER BY v.id LIMIT 1), "
+        "(SELECT coalesce(max(v.number) + 1, 0) FROM versions v WHERE v.artifact_id = a.id) "
+        "FROM artifacts a WHERE a.project = ? AND a.name = ?",
+        (new.digest, new.project, new.name),
     ).fetchone()
     if row is None:
         artifact_id = con.execute(
             "INSERT INTO artifacts (project, name, type, created_at) VALUES (?, ?, ?, ?)",
             (new.project, new.name, new.type, stamp),
         ).lastrowid
+        same, number = None, 0  # a new artifact has no versions
     elif row[1] != new.type:
         raise ConflictError(
             f"artifact {new.name!r} has type {row[1]!r}, not {new.type!r}: an artifact keeps one type, "
             "choose another name"
         )
     else:
-        artifact_id = row[0]
+        artifact_id, _, same, number = row
     assert artifact_id is not None  # lastrowid of the INSERT above
-    same = con.execute(
-        "SELECT id FROM versions WHERE artifact_id = ? AND digest = ? AND deleted_at IS NULL",
-        (artifact_id, new.digest),
-    ).fetchone()
     if same is not None and run_id is None:
-        return same[0]
-    version_id = same[0] if same is not None else _insert_version(con, artifact_id, run_id, new, stamp)
+        return same, None
+    made = _insert_version(con, artifact_id, run_id, new, stamp, number) if same is None else None
+    version_id = made.id if made is not None else cast(int, same)
     if same is not None and new.tags:
         _merge_tags(con, version_id, new.tags)
     if run_id is not None:
@@ -204,13 +222,15 @@ def commit_in(con: sqlite3.Connection, run_id: str | None, new: NewVersion) -> i
         )
     for alias in (LATEST, *new.aliases):
         _point_alias(con, artifact_id, alias, version_id)
-    return version_id
+    return version_id, made
 
 
-def _insert_version(con: sqlite3.Connection, artifact_id: int, run_id: str | None, new: NewVersion, stamp: str) -> int:
-    number = con.execute(
-        "SELECT coalesce(max(number) + 1, 0) FROM versions WHERE artifact_id = ?", (artifact_id,)
-    ).fetchone()[0]
+def _insert_version(
+    con: sqlite3.Connection, artifact_id: int, run_id: str | None, new: NewVersion, stamp: str, number: int
+) -> VersionRow:
+    """Insert version ``number`` of an artifact with its files; its row, as :func:`version_row` reads it."""
+    size = sum(f[2] for f in new.files) + sum(r[3] or 0 for r in new.references)
+    file_count = len(new.files) + len(new.references)
     version_id = con.execute(
         "INSERT INTO versions (artifact_id, number, digest, size, file_count, description, metadata, "
         "created_at, created_by, tags, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -218,8 +238,8 @@ def _insert_version(con: sqlite3.Connection, artifact_id: int, run_id: str | Non
             artifact_id,
             number,
             new.digest,
-            sum(f[2] for f in new.files) + sum(r[3] or 0 for r in new.references),
-            len(new.files) + len(new.references),
+            size,
+            file_count,
             new.description,
             new.metadata,
             stamp,
@@ -242,7 +262,10 @@ def _insert_version(con: sqlite3.Connection, artifact_id: int, run_id: str | Non
         [(version_id, *ref) for ref in new.references],
     )
     assert version_id is not None  # lastrowid of the INSERT above
-    return version_id
+    return VersionRow(
+        version_id, artifact_id, new.project, new.name, new.type, number, new.digest, size, file_count,
+        new.description, new.metadata, stamp, run_id, None,
+    )  # fmt: skip
 
 
 def reference_rows(db: Database, version_id: int) -> list[tuple[str, str, str | None, int | None]]:

@@ -8,12 +8,21 @@ number is ``max + 1`` read inside the transaction) while readers never wait (MVC
 A commit is durable (``synchronous_commit``); the bookkeeping writes SQLite commits
 without an fsync (``durable=False``) commit here with ``synchronous_commit = off``.
 
+A write runs in psycopg's pipeline mode: its statements are sent as they come and the
+client waits only where it reads a result (a row, an id, a count) and once at the end,
+for the ``COMMIT`` sent with the last statements; ``BEGIN`` and the lock travel with the
+first read. A run's start is then two round trips, a version's commit three. A
+statement the server refuses is reported where its transaction next waits (a later read,
+or the commit): the whole transaction is rolled back, as any failed write is. (A psycopg
+whose libpq has no pipeline mode, before 14, runs each statement in turn.)
+
 Schema creation and upgrades run once however many processes open a new database at the
 same moment: in one transaction under a second advisory lock, re-reading the version first.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -106,25 +115,65 @@ def _loaders() -> list:
 
 
 class Result:
-    """What ``execute`` returns: a cursor with SQLite's ``lastrowid`` and ``rowcount``."""
+    """What ``execute`` returns: a cursor with SQLite's ``lastrowid`` and ``rowcount``.
 
-    def __init__(self, cursor, returning: bool):
+    Inside a pipelined write the statement's result may not have come back yet: each
+    read here waits for it (and reports a refused statement as the store's one-line error).
+    """
+
+    def __init__(self, cursor, returning: bool, con: Connection):
         self.cursor = cursor
-        self.rowcount = cursor.rowcount
-        self.lastrowid = cursor.fetchone()[0] if returning else None
-        self.description = cursor.description
+        self._returning = returning
+        self._con = con
+        self._lastrowid: int | None = None
+
+    @property
+    def lastrowid(self) -> int | None:
+        if self._returning and self._lastrowid is None:
+            self._lastrowid = self._con.fetch(self.cursor.fetchone)[0]
+        return self._lastrowid
+
+    @property
+    def rowcount(self) -> int:
+        self._con.wait_all()
+        return self.cursor.rowcount
+
+    @property
+    def description(self) -> Any:
+        if self.cursor.pgresult is None:
+            self._con.wait_all()
+        return self.cursor.description
+
+    def _rows(self, read: Any, empty: Any) -> Any:
+        if self._returning:  # its one row is lastrowid's, as SQLite's INSERT returns none
+            _ = self.lastrowid
+            return empty
+        return self._con.fetch(lambda: read() if self.description else empty)
 
     def fetchone(self) -> Any:
-        return self.cursor.fetchone() if self.cursor.description else None
+        return self._rows(self.cursor.fetchone, None)
 
     def fetchall(self) -> list[Any]:
-        return self.cursor.fetchall() if self.cursor.description else []
+        return self._rows(self.cursor.fetchall, [])
 
     def fetchmany(self, size: int) -> list[Any]:
-        return self.cursor.fetchmany(size) if self.cursor.description else []
+        return self._rows(lambda: self.cursor.fetchmany(size), [])
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.fetchall())
+
+
+class Counted:
+    """What ``executemany`` returns: the rows changed in all (``rowcount``), once they are known."""
+
+    def __init__(self, cursor, con: Connection):
+        self.cursor = cursor
+        self._con = con
+
+    @property
+    def rowcount(self) -> int:
+        self._con.wait_all()
+        return self.cursor.rowcount
 
 
 class Connection:
@@ -133,20 +182,21 @@ class Connection:
     def __init__(self, raw, where: str):
         self.raw = raw
         self.where = where
+        self.pipeline: Any = None  # psycopg's Pipeline while a write runs in pipeline mode
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Result:
         text, returning = dialect.statement(sql)
         cursor = self.raw.cursor()
         try:
             cursor.execute(text, params if params is not None else ())
-            result = Result(cursor, returning)
+            result = Result(cursor, returning, self)
             self._resync(sql)
         except self._errors() as exc:
             raise self.error(exc) from None
         return result
 
     def executemany(self, sql: str, rows: Any) -> Any:
-        """Run ``sql`` once per row; the cursor returned tells the rows changed in all (``rowcount``)."""
+        """Run ``sql`` once per row; what it returns tells the rows changed in all (``rowcount``)."""
         text, _ = dialect.statement(sql)
         rows = list(rows)
         cursor = self.raw.cursor()
@@ -156,7 +206,19 @@ class Connection:
                 self._resync(sql)
             except self._errors() as exc:
                 raise self.error(exc) from None
-        return cursor
+        return Counted(cursor, self)
+
+    def fetch(self, read: Any) -> Any:
+        """``read()`` of a result (waiting for it in a pipeline), a refused statement as the one-line error."""
+        try:
+            return read()
+        except self._errors() as exc:
+            raise self.error(exc) from None
+
+    def wait_all(self) -> None:
+        """In a pipelined write, wait for the results of every statement sent so far."""
+        if self.pipeline is not None:
+            self.fetch(self.pipeline.sync)
 
     def _resync(self, sql: str) -> None:
         table = dialect.explicit_id_table(sql)
@@ -188,6 +250,7 @@ class PgDatabase(sqlite_db.Database):
         self.read_only = False
         self._found_empty = False
         self.lock = threading.RLock()
+        self.pipelined = psycopg_module().Pipeline.is_supported()  # libpq 14 or later (see write)
         self.raw = connect(url)
         self.con = cast(sqlite3.Connection, Connection(self.raw, self.where))
         try:
@@ -211,7 +274,7 @@ class PgDatabase(sqlite_db.Database):
         if version == sqlite_db.SCHEMA_VERSION:
             return
         self._refuse(version, create)
-        with self.write(durable=True):
+        with self._unpipelined_write(durable=True):
             self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_KEY,))
             version = self.schema_version()  # another process may have made it meanwhile
             self._refuse(version, create)
@@ -245,7 +308,47 @@ class PgDatabase(sqlite_db.Database):
 
     @contextmanager
     def write(self, durable: bool = False) -> Iterator[sqlite3.Connection]:
-        """One transaction, committed on success, else rolled back; one writer at a time."""
+        """One transaction, committed on success, else rolled back; one writer at a time.
+
+        Pipelined (see the module docstring): ``BEGIN``, the writer lock and the statements
+        go out as they come; the client waits where a result is read and for the commit.
+        """
+        if not self.pipelined:
+            with self._unpipelined_write(durable):
+                yield self.con
+            return
+        psycopg = psycopg_module()
+        con = cast(Connection, self.con)
+        with self.lock:
+            try:
+                with self.raw.pipeline() as pipeline:
+                    con.pipeline = pipeline
+                    try:
+                        self.raw.execute("BEGIN")
+                        # A statement of its own: the reads after it take their snapshot once it is held.
+                        lock = f"SELECT pg_advisory_xact_lock({WRITE_KEY})"
+                        self.raw.execute(lock if durable else lock + ", set_config('synchronous_commit', 'off', true)")
+                        yield self.con
+                        # Sent with the last statements; the pipeline's end waits for them all.
+                        self.raw.execute("COMMIT")
+                    except BaseException:
+                        # Collect what is still coming (a refused statement aborted the rest),
+                        # so the pipeline ends quietly; the first error is already on its way up.
+                        with contextlib.suppress(psycopg.Error):
+                            pipeline.sync()
+                        raise
+                    finally:
+                        con.pipeline = None
+            except BaseException as exc:
+                self._roll_back()
+                if isinstance(exc, psycopg.Error):
+                    raise con.error(exc) from None
+                raise
+
+    @contextmanager
+    def _unpipelined_write(self, durable: bool) -> Iterator[None]:
+        """A write transaction outside pipeline mode: for schema scripts (several statements
+        each, which a pipeline refuses) and where psycopg's libpq has no pipeline mode (before 14)."""
         with self.lock:
             try:
                 # One round trip (no parameters: the simple protocol takes the three at once).
@@ -254,15 +357,25 @@ class PgDatabase(sqlite_db.Database):
             except psycopg_module().Error as exc:
                 raise cast(Connection, self.con).error(exc) from None
             try:
-                yield self.con
+                yield
             except BaseException:
-                if self.raw.info.transaction_status != 0:
-                    self.raw.execute("ROLLBACK")
+                self._roll_back()
                 raise
             try:
                 self.raw.execute("COMMIT")
             except psycopg_module().Error as exc:
                 raise cast(Connection, self.con).error(exc) from None
+
+    def _roll_back(self) -> None:
+        """End a failed transaction, if one is open.
+
+        psycopg's ``rollback()`` also forgets its prepared statements (and deallocates them):
+        one first prepared in an aborted pipeline never reached the server.
+        """
+        if self.raw.closed or self.raw.info.transaction_status == 0:  # IDLE: none is open
+            return
+        with contextlib.suppress(psycopg_module().Error):  # a lost connection: the server rolls back
+            self.raw.rollback()
 
     def read_only_rows(self, query: str, params: Sequence[Any] | dict[str, Any]) -> tuple[list[str], list[tuple]]:
         """(column names, rows) of one user statement in a read-only transaction (``store.sql``)."""
