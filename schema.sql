@@ -2,7 +2,8 @@
 -- 4: reference_files, for artifact.add_reference; runs.group_name and runs.tags;
 -- versions.tags and versions.expires_at (W&B's ttl); registry_links, registry_aliases;
 -- 5: openlineage_backlog; 6: refs, the table every ref is resolved through; 7: file_state
--- keyed with ctime; 8: store_settings, where a store keeps its blob root).
+-- keyed with ctime; 8: store_settings, where a store keeps its blob root; 9: upstream and
+-- downstream, the edges as the walks read them).
 --
 -- This file is the one definition of a store's database. `lineage` runs it to create
 -- a new store (every statement is idempotent), `PRAGMA user_version` records which
@@ -14,7 +15,7 @@
 -- Edges point the way data flows: producing run -> version -> consuming run.
 -- Times are ISO 8601 UTC text ('2026-11-23T10:00:00.123456Z'), so they sort as text.
 
-PRAGMA user_version = 8;
+PRAGMA user_version = 9;
 
 -- runs: one row per run (a process step of a pipeline): who, what kind, its state.
 -- config holds the run's config as a JSON object; pid/host/pid_started let a later
@@ -342,4 +343,82 @@ CREATE TRIGGER IF NOT EXISTS refs_move_alias AFTER UPDATE ON aliases BEGIN
     FROM artifact_prefixes
     CROSS JOIN (SELECT ':' || NEW.alias AS suffix UNION ALL SELECT '' WHERE NEW.alias = 'latest')
     WHERE artifact_id = NEW.artifact_id;
+END;
+
+-- upstream and downstream: the lineage graph as the walks read it (queries/ancestry.sql and
+-- impact.sql, store.ancestry and store.impact), one row per edge in each of them: from a
+-- node to a neighbour one step upstream (a version's producing runs, a run's inputs) or
+-- downstream (a version's consuming runs, a run's outputs), with that neighbour's label as in
+-- the exploded graph. Nodes are keyed as the exploded graph keys them: 'run:<id>',
+-- 'version:<id>'. So each step of a walk, its neighbour and the neighbour's label, is one
+-- index seek. The walks_* triggers below keep both equal to produced and consumed, with the
+-- labels of run_labels and version_refs (a run's label follows its name and job_type; a
+-- version's label never changes, as nothing renames artifacts or renumbers versions).
+CREATE TABLE IF NOT EXISTS upstream (
+    node       TEXT NOT NULL,
+    next       TEXT NOT NULL,
+    next_label TEXT NOT NULL,
+    PRIMARY KEY (node, next)
+) WITHOUT ROWID;
+
+-- downstream: upstream's edges the other way round (see upstream).
+CREATE TABLE IF NOT EXISTS downstream (
+    node       TEXT NOT NULL,
+    next       TEXT NOT NULL,
+    next_label TEXT NOT NULL,
+    PRIMARY KEY (node, next)
+) WITHOUT ROWID;
+
+-- A run produced a version: upstream, the version's producer; downstream, the run's output.
+CREATE TRIGGER IF NOT EXISTS walks_add_produced AFTER INSERT ON produced BEGIN
+    INSERT OR IGNORE INTO upstream (node, next, next_label)
+    SELECT 'version:' || NEW.version_id, 'run:' || NEW.run_id, label FROM run_labels WHERE run_id = NEW.run_id;
+    INSERT OR IGNORE INTO downstream (node, next, next_label)
+    SELECT 'run:' || NEW.run_id, 'version:' || NEW.version_id, label FROM version_refs WHERE version_id = NEW.version_id;
+END;
+
+-- A run consumed a version: upstream, the run's input; downstream, the version's consumer.
+CREATE TRIGGER IF NOT EXISTS walks_add_consumed AFTER INSERT ON consumed BEGIN
+    INSERT OR IGNORE INTO upstream (node, next, next_label)
+    SELECT 'run:' || NEW.run_id, 'version:' || NEW.version_id, label FROM version_refs WHERE version_id = NEW.version_id;
+    INSERT OR IGNORE INTO downstream (node, next, next_label)
+    SELECT 'version:' || NEW.version_id, 'run:' || NEW.run_id, label FROM run_labels WHERE run_id = NEW.run_id;
+END;
+
+-- Nothing lineage does removes or changes an edge; a hand-made change is followed all the same.
+CREATE TRIGGER IF NOT EXISTS walks_drop_produced AFTER DELETE ON produced BEGIN
+    DELETE FROM upstream WHERE node = 'version:' || OLD.version_id AND next = 'run:' || OLD.run_id;
+    DELETE FROM downstream WHERE node = 'run:' || OLD.run_id AND next = 'version:' || OLD.version_id;
+END;
+
+CREATE TRIGGER IF NOT EXISTS walks_drop_consumed AFTER DELETE ON consumed BEGIN
+    DELETE FROM upstream WHERE node = 'run:' || OLD.run_id AND next = 'version:' || OLD.version_id;
+    DELETE FROM downstream WHERE node = 'version:' || OLD.version_id AND next = 'run:' || OLD.run_id;
+END;
+
+CREATE TRIGGER IF NOT EXISTS walks_move_produced AFTER UPDATE OF run_id, version_id ON produced BEGIN
+    DELETE FROM upstream WHERE node = 'version:' || OLD.version_id AND next = 'run:' || OLD.run_id;
+    DELETE FROM downstream WHERE node = 'run:' || OLD.run_id AND next = 'version:' || OLD.version_id;
+    INSERT OR IGNORE INTO upstream (node, next, next_label)
+    SELECT 'version:' || NEW.version_id, 'run:' || NEW.run_id, label FROM run_labels WHERE run_id = NEW.run_id;
+    INSERT OR IGNORE INTO downstream (node, next, next_label)
+    SELECT 'run:' || NEW.run_id, 'version:' || NEW.version_id, label FROM version_refs WHERE version_id = NEW.version_id;
+END;
+
+CREATE TRIGGER IF NOT EXISTS walks_move_consumed AFTER UPDATE OF run_id, version_id ON consumed BEGIN
+    DELETE FROM upstream WHERE node = 'run:' || OLD.run_id AND next = 'version:' || OLD.version_id;
+    DELETE FROM downstream WHERE node = 'version:' || OLD.version_id AND next = 'run:' || OLD.run_id;
+    INSERT OR IGNORE INTO upstream (node, next, next_label)
+    SELECT 'run:' || NEW.run_id, 'version:' || NEW.version_id, label FROM version_refs WHERE version_id = NEW.version_id;
+    INSERT OR IGNORE INTO downstream (node, next, next_label)
+    SELECT 'version:' || NEW.version_id, 'run:' || NEW.run_id, label FROM run_labels WHERE run_id = NEW.run_id;
+END;
+
+-- A run renamed, or given another job_type, has a new label wherever it is a neighbour:
+-- upstream of the versions it produced, downstream of those it consumed.
+CREATE TRIGGER IF NOT EXISTS walks_relabel_run AFTER UPDATE OF name, job_type ON runs BEGIN
+    UPDATE upstream SET next_label = coalesce(NEW.job_type, 'run') || ':' || NEW.name
+    WHERE next = 'run:' || NEW.id AND node IN (SELECT 'version:' || version_id FROM produced WHERE run_id = NEW.id);
+    UPDATE downstream SET next_label = coalesce(NEW.job_type, 'run') || ':' || NEW.name
+    WHERE next = 'run:' || NEW.id AND node IN (SELECT 'version:' || version_id FROM consumed WHERE run_id = NEW.id);
 END;

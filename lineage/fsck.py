@@ -4,7 +4,8 @@ It checks the database (SQLite's ``integrity_check`` and ``foreign_key_check``),
 blob a live version or a run file uses (present, and with the right SHA-256; ``quick``
 only compares sizes and re-hashes blobs whose size or mtime moved since they were
 recorded), each version's digest against its manifest, the refs table against the runs,
-versions and aliases it lists, and it lists what crashes leave
+versions and aliases it lists, the walks' tables upstream and downstream against the edges
+and labels they copy, and it lists what crashes leave
 behind: temp files of dead processes and blobs nothing uses (which ``gc`` frees), and
 runs their dead processes left ``running`` (marked ``crashed`` when the store opens).
 
@@ -38,6 +39,7 @@ SEVERITY = {
     "version": DAMAGE,  # a version's digest, size or file count disagrees with its files
     "alias": DAMAGE,  # an alias names a deleted version
     "refs": DAMAGE,  # the refs table disagrees with the runs, versions and aliases it lists
+    "walks": DAMAGE,  # upstream or downstream disagrees with the edges and labels they copy
     "temp_file": SWEEPABLE,  # left by a process that died while writing a blob
     "unreferenced_blob": SWEEPABLE,  # no live version or run file uses it
     "crashed_run": NOTE,  # its process died while it was running
@@ -138,6 +140,7 @@ def fsck(store, quick: bool = False, progress: Callable[[int, int], None] | None
         problems += blob_problems
         problems += _check_versions(db, full=not quick)
         problems += _check_refs(db)
+        problems += _check_walks(db)
         problems += _leftovers(store, used, links)
     except (sqlite3.DatabaseError, LineageError) as exc:
         # A damaged database (already named above) can fail any later query: stop there.
@@ -181,6 +184,18 @@ def _check_refs(db) -> list[Problem]:
         "so ancestry, impact and the SQL files may start from the wrong node: restore the database from a copy"
     )
     return [Problem("refs", "refs", message)]
+
+
+def _check_walks(db) -> list[Problem]:
+    missing, extra = upkeep.walks_disagreement(db)
+    if not missing and not extra:
+        return []
+    message = (
+        f"the walks' tables upstream and downstream lack {missing} and have {extra} stray rows of the edges "
+        "produced and consumed give, so ancestry, impact and the SQL files may miss or invent lineage: "
+        "restore the database from a copy"
+    )
+    return [Problem("walks", "upstream, downstream", message)]
 
 
 def _check_runs(store) -> list[Problem]:

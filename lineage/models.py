@@ -223,6 +223,26 @@ class Produced(SQLModel, table=True):
     created_at: str = _text()
 
 
+class Upstream(SQLModel, table=True):
+    """A walk's step upstream: from a node ('run:<id>', 'version:<id>') to a producer or input; kept by triggers."""
+
+    __tablename__ = "upstream"
+    __table_args__ = (NO_ROWID,)
+    node: str = _text(primary_key=True)
+    next: str = _text(primary_key=True)
+    next_label: str = _text()
+
+
+class Downstream(SQLModel, table=True):
+    """A walk's step downstream: from a node to a consumer or output; kept by triggers."""
+
+    __tablename__ = "downstream"
+    __table_args__ = (NO_ROWID,)
+    node: str = _text(primary_key=True)
+    next: str = _text(primary_key=True)
+    next_label: str = _text()
+
+
 class FileState(SQLModel, table=True):
     """Hash cache: a source file's digest keyed by its (inode, ctime_ns, mtime_ns, size)."""
 

@@ -1,15 +1,17 @@
 """Ancestry and impact: the walks of ``queries/ancestry.sql`` and ``impact.sql`` as Subgraphs.
 
 Python checks a ref's syntax; one statement (storage/edges.py WALK) then resolves it through
-the store's ``refs`` table, as the SQL files do, and walks the files' recursive CTE from it,
-returning each node's label and its neighbours one step on, so the subgraph's edges come in
-the same query and depths (edges on a shortest path) are counted here, breadth first. Only a
+the store's ``refs`` table, as the SQL files do, and walks the files' recursive CTE from it
+over the walks' ``upstream`` or ``downstream`` table, returning each node's label and the
+edges it took, so the subgraph's edges come in the same query and depths (edges on a
+shortest path) are counted here, breadth first. Only a
 ref that names no single node costs more: the core's resolvers then say why.
 """
 
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -139,51 +141,57 @@ def _walk(store: Store, direction: str, ref: str, depth: int | None) -> Subgraph
 
 
 def _subgraph(store: Store, direction: str, key: str, rows: list[tuple], limited: bool) -> Subgraph | None:
-    """The Subgraph of a walk's rows: (node key, label, a neighbour's key or NULL, is a start);
-    None unless the rows have exactly one start."""
-    labels: dict[str, str] = {}
-    steps: dict[str, list[str]] = {}
-    begin = None
-    for node, label, after, first in rows:
-        if first:
-            if begin is not None and begin != node:
-                return None
-            begin = node
-        if node in labels:
-            if after is not None:
-                steps[node].append(after)
-        else:
-            labels[node] = label
-            steps[node] = [] if after is None else [after]
+    """The Subgraph of a walk's rows (see storage/edges.py WALK and LIMITED_WALK); None unless
+    the rows have exactly one start."""
     if not rows:
         return None
-    if begin is None or labels[begin] is None:
+    labels: dict[str, str] = {}
+    steps: defaultdict[str, list[str]] = defaultdict(list)
+    starts = set()
+    if limited:
+        for node, label, after, first in rows:
+            labels[node] = label
+            if first:
+                starts.add(node)
+            if after is not None:
+                steps[node].append(after)
+        # The start may come twice (steps 0 and, on a cycle, more): its neighbours too.
+        for node in starts:
+            steps[node] = list(dict.fromkeys(steps[node]))
+        pairs = [(node, after) for node, afters in steps.items() for after in afters if after in labels]
+    else:
+        for before, node, label in rows:
+            labels[node] = label
+            if before == node:
+                starts.add(node)
+            else:
+                steps[before].append(node)
+        pairs = [(before, node) for before, afters in steps.items() for node in afters]
+    if len(starts) != 1:
+        return None
+    (begin,) = starts
+    if labels[begin] is None:
         raise _damaged(store, f"ref {key!r} names no run or version of this store")
-    # On a cycle the start's rows come twice (see storage/edges.py WALK).
-    steps[begin] = list(dict.fromkeys(steps[begin]))
     # Breadth first from the start, a level at a time: depth is the edge count of a shortest
     # path, and nodes come by depth, then key ('run:...' before 'version:...'). With a depth
     # limit, a neighbour not in labels lies past it; without one every neighbour was reached.
     nodes = []
     seen, level, depth = {begin}, [begin], 0
+    empty: list[str] = []
     while level:
         level.sort()
         reached = []
         for node in level:
             kind, _, id = node.partition(":")
             nodes.append({"kind": kind, "id": id, "label": labels[node], "depth": depth})
-            for after in steps[node]:
+            for after in steps.get(node, empty):
                 if after not in seen and (not limited or after in labels):
                     seen.add(after)
                     reached.append(after)
         level, depth = reached, depth + 1
     # Edges point the way data flows: the upstream walk follows them backwards.
     if direction == "ancestry":
-        pairs = [(after, node) for node, afters in steps.items() for after in afters]
-    else:
-        pairs = [(node, after) for node, afters in steps.items() for after in afters]
-    if limited:
-        pairs = [(source, target) for source, target in pairs if source in labels and target in labels]
+        pairs = [(target, source) for source, target in pairs]
     pairs.sort()
     edges = [{"kind": "produced" if s[0] == "r" else "consumed", "source": s, "target": t} for s, t in pairs]
     return Subgraph(store, begin, direction, nodes, edges)

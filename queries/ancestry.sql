@@ -19,29 +19,29 @@
 -- In psql, on a PostgreSQL store (sed writes each $name as psql's :'name'):
 --   sed "s/\$\([a-z_]*\)/:'\1'/g" queries/ancestry.sql | psql "$LINEAGE_DIR" -v ref=trained-model:latest -v depth=-1
 --
--- With no limit the walk keeps one row per node (steps stays 0), so UNION ends it on cycles
--- and expands each node once; with a limit it keeps one row per node and steps taken.
--- Plain SQL that SQLite, DuckDB and PostgreSQL share (the anchor's casts set the types).
+-- The walk reads the upstream table (schema.sql), where each step is one row: a node's key
+-- ('run:<id>', 'version:<id>'), a neighbour's key and the neighbour's label. With no limit
+-- it keeps one row per node (steps stays 0), so UNION ends it on cycles and expands each
+-- node once; with a limit it keeps one row per node and steps taken.
+-- Plain SQL that SQLite, DuckDB and PostgreSQL share (the anchor's cast sets the type).
 WITH RECURSIVE
-    start(kind, id) AS (
-        SELECT min(kind), min(id) FROM refs WHERE ref = $ref GROUP BY ref HAVING count(*) = 1
+    start(node, label) AS (
+        SELECT min(r.kind || ':' || r.id), min(coalesce(rl.label, a.type || ':' || a.name || ':v' || v.number))
+        FROM refs r
+        LEFT JOIN run_labels rl ON r.kind = 'run' AND rl.run_id = r.id
+        LEFT JOIN versions v ON v.id = CASE WHEN r.kind = 'version' THEN CAST(r.id AS BIGINT) END
+        LEFT JOIN artifacts a ON a.id = v.artifact_id
+        WHERE r.ref = $ref GROUP BY r.ref HAVING count(*) = 1
     ),
-    walk(run_id, version_id, steps) AS (
-        SELECT CASE WHEN kind = 'run' THEN id END, CASE WHEN kind = 'version' THEN CAST(id AS BIGINT) END, 0
-        FROM start
+    walk(node, label, steps) AS (
+        SELECT node, label, 0 FROM start
         UNION
         -- One step upstream: the runs that produced a version, the versions a run consumed.
-        SELECT to_run.run_id, to_version.version_id, CASE WHEN $depth < 0 THEN 0 ELSE w.steps + 1 END
-        FROM walk w
-        LEFT JOIN produced to_run ON to_run.version_id = w.version_id
-        LEFT JOIN consumed to_version ON to_version.run_id = w.run_id
-        WHERE (to_run.run_id IS NOT NULL OR to_version.version_id IS NOT NULL)
-          AND ($depth < 0 OR w.steps < $depth)
+        SELECT s.next, s.next_label, CASE WHEN $depth < 0 THEN 0 ELSE w.steps + 1 END
+        FROM walk w JOIN upstream s ON s.node = w.node
+        WHERE $depth < 0 OR w.steps < $depth
     ),
-    found(run_id, version_id) AS (SELECT DISTINCT run_id, version_id FROM walk)
-SELECT 'run' AS kind, r.id AS id, coalesce(r.job_type, 'run') || ':' || r.name AS label
-FROM found f JOIN runs r ON r.id = f.run_id
-UNION ALL
-SELECT 'version', CAST(v.id AS TEXT), a.type || ':' || a.name || ':v' || v.number
-FROM found f JOIN versions v ON v.id = f.version_id JOIN artifacts a ON a.id = v.artifact_id
-ORDER BY kind, id;
+    found(kind, node, label) AS (
+        SELECT DISTINCT CASE WHEN node LIKE 'run:%' THEN 'run' ELSE 'version' END, node, label FROM walk
+    )
+SELECT kind, substr(node, length(kind) + 2) AS id, label FROM found ORDER BY kind, id;

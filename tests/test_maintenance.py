@@ -355,3 +355,22 @@ def test_an_artifact_dropped_before_logging_then_gc_does_not_break_the_next_log(
         logged = run.log_artifact(art)
     assert logged.open("y").read() == b"logged"
     assert fsck(lineage.Store(store_dir)).clean
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        "DELETE FROM upstream",
+        "UPDATE downstream SET next_label = 'x:y:v0'",
+        "INSERT INTO upstream (node, next, next_label) VALUES ('version:1', 'run:ghost', 'make:ghost')",
+    ],
+)
+def test_fsck_names_walk_tables_out_of_step(store_dir, tamper):
+    version = log(store_dir, "d", {"a": b"alpha"})
+    store = lineage.Store(store_dir)
+    assert fsck(store).clean and len(store.ancestry(f"d:{version.version}")) == 2
+    with store.db.write() as con:  # past lineage's own writes: the walks' triggers do not see it
+        con.execute(tamper)
+    report = fsck(store)
+    assert kinds(report) == ["walks"] and not report.ok
+    assert "upstream and downstream lack" in str(report.problems[0])

@@ -12,6 +12,7 @@ from sqlalchemy import create_engine
 import lineage
 from lineage import models
 from lineage.storage import db as dbmod
+from lineage.storage import runs
 
 
 def _describe(path) -> dict:
@@ -287,3 +288,97 @@ def test_store_settings_keep_one_value_per_key_across_reopens(tmp_path):
     reopened = lineage.Store(tmp_path).open()
     assert settings.get(reopened.db, settings.BLOB_ROOT) == "s3://team/lineage"
     assert reopened.db.read("SELECT count(*) FROM store_settings") == [(1,)]
+
+
+def walk_tables(path) -> tuple[set[tuple[str, str, str]], set[tuple[str, str, str]]]:
+    con = sqlite3.connect(path)
+    out = tuple(set(con.execute(f"SELECT node, next, next_label FROM {t}")) for t in ("upstream", "downstream"))
+    con.close()
+    return out
+
+
+def walks_from_tables(path) -> tuple[set[tuple[str, str, str]], set[tuple[str, str, str]]]:
+    """The upstream and downstream rows the store's edges and labels give, computed in Python."""
+    con = sqlite3.connect(path)
+    run_labels = {
+        id: f"{job_type or 'run'}:{name}" for id, name, job_type in con.execute("SELECT id, name, job_type FROM runs")
+    }
+    version_labels = {
+        id: f"{type}:{name}:v{number}"
+        for id, type, name, number in con.execute(
+            "SELECT v.id, a.type, a.name, v.number FROM versions v JOIN artifacts a ON a.id = v.artifact_id"
+        )
+    }
+    up, down = set(), set()
+    for run, vid in con.execute("SELECT run_id, version_id FROM produced"):
+        up.add((f"version:{vid}", f"run:{run}", run_labels[run]))
+        down.add((f"run:{run}", f"version:{vid}", version_labels[vid]))
+    for run, vid in con.execute("SELECT run_id, version_id FROM consumed"):
+        up.add((f"run:{run}", f"version:{vid}", version_labels[vid]))
+        down.add((f"version:{vid}", f"run:{run}", run_labels[run]))
+    con.close()
+    return up, down
+
+
+def log_pipeline(store_dir) -> tuple[lineage.Store, str]:
+    """Data, a training run that uses it twice over (a diamond) and logs a model; the run's id."""
+    with lineage.init(project="p", job_type="load", dir=store_dir) as run:
+        for name in ("raw", "extra"):
+            artifact = lineage.Artifact(name, type="dataset")
+            with artifact.new_file("x.txt") as f:
+                f.write(name)
+            run.log_artifact(artifact)
+    with lineage.init(project="p", job_type="train", dir=store_dir) as run:
+        run.use_artifact("raw:latest")
+        run.use_artifact("extra:latest")
+        model = lineage.Artifact("model", type="model")
+        with model.new_file("w.bin") as f:
+            f.write("weights")
+        run.log_artifact(model)
+        run.name = "renamed-run"  # W&B's run.name = ...: its label follows
+        trainer = run.id
+    return lineage.Store(store_dir), trainer
+
+
+def test_walk_tables_follow_edges_renames_deletes_and_gc(tmp_path):
+    store, trainer = log_pipeline(tmp_path / "s")
+    path = tmp_path / "s" / "lineage.db"
+    up, down = walk_tables(path)
+    assert (up, down) == walks_from_tables(path)
+    assert len(up) == len(down) == 5  # three versions produced, two consumed
+    assert ("version:3", f"run:{trainer}", "train:renamed-run") in up
+    runs.set_column(store.db, trainer, "job_type", "fine-tune")
+    assert ("version:3", f"run:{trainer}", "fine-tune:renamed-run") in walk_tables(path)[0]
+    assert walk_tables(path) == walks_from_tables(path)
+    store.delete("raw:v0")  # the version stays in the graph
+    store.gc()
+    assert walk_tables(path) == walks_from_tables(path) and len(walk_tables(path)[0]) == 5
+    labels = [n["label"] for n in store.ancestry("model:latest").nodes]
+    assert labels[:4] == ["model:model:v0", "fine-tune:renamed-run", "dataset:raw:v0", "dataset:extra:v0"]
+    assert len(labels) == 5 and labels[4].startswith("load:")
+    # Edges changed by hand (lineage never does): the tables follow.
+    with store.db.write() as con:
+        con.execute("DELETE FROM consumed WHERE version_id = 1")
+        con.execute("UPDATE produced SET version_id = 2 WHERE version_id = 3")
+    assert walk_tables(path) == walks_from_tables(path) and len(walk_tables(path)[0]) == 4
+    store.close()
+
+
+def test_a_store_from_before_the_walk_tables_gets_them_filled(tmp_path):
+    store, _ = log_pipeline(tmp_path / "s")
+    store.close()
+    path = tmp_path / "s" / "lineage.db"
+    expected = walk_tables(path)
+    con = sqlite3.connect(path)
+    for kind, name in con.execute(
+        "SELECT type, name FROM sqlite_master WHERE name IN ('upstream', 'downstream') OR name LIKE 'walks_%'"
+    ).fetchall():
+        con.execute(f"DROP {kind} {name}")
+    con.execute("PRAGMA user_version = 8")
+    con.commit()
+    con.close()
+    store = lineage.Store(tmp_path / "s")
+    assert store.db.read_one("PRAGMA user_version")[0] == dbmod.SCHEMA_VERSION
+    assert walk_tables(path) == expected == walks_from_tables(path)
+    assert len(store.impact("raw:v0").nodes) == 3
+    store.close()

@@ -78,6 +78,24 @@ REFS_FROM_ROWS = """
     FROM aliases al JOIN artifact_prefixes p ON p.artifact_id = al.artifact_id WHERE al.alias = 'latest'
 """
 
+# Every row the walks' tables upstream and downstream should hold, computed from produced,
+# consumed and the labels (what their triggers keep them equal to): fills them in when a
+# store is upgraded, and fsck compares.
+UPSTREAM_FROM_ROWS = """
+    SELECT 'version:' || p.version_id, 'run:' || p.run_id, r.label
+    FROM produced p JOIN run_labels r ON r.run_id = p.run_id
+    UNION ALL
+    SELECT 'run:' || c.run_id, 'version:' || c.version_id, v.label
+    FROM consumed c JOIN version_refs v ON v.version_id = c.version_id
+"""
+DOWNSTREAM_FROM_ROWS = """
+    SELECT 'version:' || c.version_id, 'run:' || c.run_id, r.label
+    FROM consumed c JOIN run_labels r ON r.run_id = c.run_id
+    UNION ALL
+    SELECT 'run:' || p.run_id, 'version:' || p.version_id, v.label
+    FROM produced p JOIN version_refs v ON v.version_id = p.version_id
+"""
+
 # Forward migrations: MIGRATIONS[n] takes a store from version n to n + 1. Each runs in
 # the same transaction as the others and the version bump.
 MIGRATIONS: dict[int, str] = {
@@ -101,6 +119,10 @@ MIGRATIONS: dict[int, str] = {
     6: "DROP TABLE IF EXISTS file_state;\n" + _schema_part("file_state"),
     # 8: store_settings (the blob root of a store whose blobs are not beside it).
     7: _schema_part("store_settings"),
+    # 9: upstream and downstream, the edges as the walks read them, with their triggers, filled in.
+    8: _schema_part(r"upstream|downstream|walks_\w+")
+    + f"\nINSERT OR IGNORE INTO upstream (node, next, next_label) {UPSTREAM_FROM_ROWS};"
+    + f"\nINSERT OR IGNORE INTO downstream (node, next, next_label) {DOWNSTREAM_FROM_ROWS};",
 }
 
 

@@ -12,54 +12,53 @@ from importlib import resources
 from .db import Database, chunks, marks
 
 # The walk of queries/ancestry.sql and impact.sql, from the nodes the refs table maps :ref to,
-# in one statement: one row per node reached and neighbour one step on: the node's key
-# ('run:<id>' or 'version:<id>'), its label, the neighbour's key (NULL when none) and whether
-# the node is a start; so Python gets the subgraph's edges with its nodes and counts depths on
-# them. No rows when the ref names nothing; a ref naming several nodes (the file's HAVING
-# count(*) = 1) is refused by Python, which sees several starts. With no depth limit every
-# node but the start has steps 1 (one row per node, no DISTINCT needed; the start may come
-# twice, as 0 and, on a cycle, 1) and :depth is 2. The anchor's casts give PostgreSQL the
-# recursive term's types (a version id is BIGINT there; a run id's text is never cast), and
-# only digits are cast: a forged refs row is no start (Python calls the store damaged) on
-# both backends, where PostgreSQL would fail the cast.
+# in one statement, over the walks' tables upstream and downstream (schema.sql), where each
+# step is one row with the neighbour's label. Node keys are the exploded graph's ('run:<id>',
+# 'version:<id>'). No rows when the ref names nothing; a ref naming several nodes (the file's
+# HAVING count(*) = 1) is refused by Python, which sees several starts. A forged refs row
+# names a node with no label (Python calls the store damaged); only digits are cast, where
+# PostgreSQL would fail the cast.
+START = """
+    start(node, label) AS (
+        SELECT r.kind || ':' || r.id, coalesce(rl.label, a.type || ':' || a.name || ':v' || v.number)
+        FROM refs r
+        LEFT JOIN run_labels rl ON r.kind = 'run' AND rl.run_id = r.id
+        LEFT JOIN versions v ON r.kind = 'version' AND v.id = CASE
+            WHEN length(r.id) BETWEEN 1 AND 18 AND trim(r.id, '0123456789') = '' THEN
+                CASE WHEN CAST(CAST(r.id AS BIGINT) AS TEXT) = r.id THEN CAST(r.id AS BIGINT) END
+            END
+        LEFT JOIN artifacts a ON a.id = v.artifact_id
+        WHERE r.ref = :ref
+    )"""
+# With no limit: one row per edge the walk takes, (the node it starts from, the node it
+# reaches, that node's label), and (start, start, its label) for the start. UNION expands
+# each such row once, so the edges come with the walk and no step is read twice.
 WALK = """
-WITH RECURSIVE
-    start(kind, id) AS (SELECT kind, id FROM refs WHERE ref = :ref),
-    walk(run_id, version_id, steps) AS (
-        SELECT CASE WHEN kind = 'run' THEN id END,
-               CASE WHEN kind = 'version' AND length(id) BETWEEN 1 AND 18 AND trim(id, '0123456789') = '' THEN
-                   CASE WHEN CAST(CAST(id AS BIGINT) AS TEXT) = id THEN CAST(id AS BIGINT) END
-               END,
-               0
-        FROM start
+WITH RECURSIVE{start},
+    walk(prev, node, label) AS (
+        SELECT node, node, label FROM start
         UNION
-        SELECT to_run.run_id, to_version.version_id, {next_steps}
-        FROM walk w
-        LEFT JOIN {to_run} to_run ON to_run.version_id = w.version_id
-        LEFT JOIN {to_version} to_version ON to_version.run_id = w.run_id
-        WHERE (to_run.run_id IS NOT NULL OR to_version.version_id IS NOT NULL) AND w.steps < :depth
-    ),
-    found(run_id, version_id, start) AS (SELECT {distinct} run_id, version_id, steps = 0 FROM walk)
-SELECT coalesce('run:' || f.run_id, 'version:' || f.version_id),
-       coalesce(coalesce(r.job_type, 'run') || ':' || r.name, a.type || ':' || a.name || ':v' || v.number),
-       coalesce('run:' || to_run.run_id, 'version:' || to_version.version_id),
-       f.start
-FROM found f
-LEFT JOIN runs r ON r.id = f.run_id
-LEFT JOIN versions v ON v.id = f.version_id
-LEFT JOIN artifacts a ON a.id = v.artifact_id
-LEFT JOIN {to_run} to_run ON to_run.version_id = f.version_id
-LEFT JOIN {to_version} to_version ON to_version.run_id = f.run_id
-"""
-EDGE_TABLES = {"ancestry": ("produced", "consumed"), "impact": ("consumed", "produced")}
-WALKS = {
-    (direction, limited): WALK.format(
-        to_run=to_run,
-        to_version=to_version,
-        next_steps="w.steps + 1" if limited else "1",
-        distinct="DISTINCT" if limited else "",
+        SELECT w.node, s.next, s.next_label FROM walk w JOIN {steps} s ON s.node = w.node
     )
-    for direction, (to_run, to_version) in EDGE_TABLES.items()
+SELECT prev, node, label FROM walk
+"""
+# With a limit of :depth edges: one row per node reached and steps taken, then per node its
+# neighbours one step on (NULL when none) and whether it is a start; the start may come twice
+# (steps 0 and, on a cycle, more).
+LIMITED_WALK = """
+WITH RECURSIVE{start},
+    walk(node, label, steps) AS (
+        SELECT node, label, 0 FROM start
+        UNION
+        SELECT s.next, s.next_label, w.steps + 1 FROM walk w JOIN {steps} s ON s.node = w.node WHERE w.steps < :depth
+    ),
+    found(node, label, start) AS (SELECT DISTINCT node, label, steps = 0 FROM walk)
+SELECT f.node, f.label, s.next, f.start FROM found f LEFT JOIN {steps} s ON s.node = f.node
+"""
+STEP_TABLES = {"ancestry": "upstream", "impact": "downstream"}
+WALKS = {
+    (direction, limited): (LIMITED_WALK if limited else WALK).format(start=START, steps=steps)
+    for direction, steps in STEP_TABLES.items()
     for limited in (False, True)
 }
 
@@ -83,8 +82,11 @@ def ref_targets(db: Database, ref: str) -> list[tuple[str, str]]:
 
 
 def walk_rows(db: Database, direction: str, ref: str, depth: int) -> list[tuple]:
-    """(node, label, neighbour, is start) rows of a walk from ``ref`` (see WALK); ``depth`` < 0 for no limit."""
-    return db.read(WALKS[direction, depth >= 0], {"ref": ref, "depth": depth if depth >= 0 else 2})
+    """The rows of a walk from ``ref``: with ``depth`` < 0 (no limit) WALK's (from, node, label),
+    else LIMITED_WALK's (node, label, neighbour, is start)."""
+    if depth < 0:
+        return db.read(WALKS[direction, False], {"ref": ref})
+    return db.read(WALKS[direction, True], {"ref": ref, "depth": depth})
 
 
 def version_attribute_rows(db: Database, ids: str | None) -> list[tuple]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .db import REFS_FROM_ROWS, Database
+from .db import DOWNSTREAM_FROM_ROWS, REFS_FROM_ROWS, UPSTREAM_FROM_ROWS, Database
 
 # Digests of blobs still in use: files of versions not deleted, and files kept with runs.
 LIVE_BLOBS_SQL = (
@@ -58,6 +58,21 @@ EXTRA_REFS_SQL = (
 )
 
 
+# Rows the walks' tables lack, then rows they hold that no edge gives (upstream and downstream together).
+MISSING_STEPS_SQL = (
+    f"SELECT (SELECT count(*) FROM (SELECT * FROM ({UPSTREAM_FROM_ROWS}) AS given "
+    "EXCEPT SELECT node, next, next_label FROM upstream) AS missing) + "
+    f"(SELECT count(*) FROM (SELECT * FROM ({DOWNSTREAM_FROM_ROWS}) AS given "
+    "EXCEPT SELECT node, next, next_label FROM downstream) AS missing)"
+)
+EXTRA_STEPS_SQL = (
+    "SELECT (SELECT count(*) FROM (SELECT node, next, next_label FROM upstream "
+    f"EXCEPT SELECT * FROM ({UPSTREAM_FROM_ROWS}) AS given) AS extra) + "
+    "(SELECT count(*) FROM (SELECT node, next, next_label FROM downstream "
+    f"EXCEPT SELECT * FROM ({DOWNSTREAM_FROM_ROWS}) AS given) AS extra)"
+)
+
+
 def live_blobs(db: Database) -> set[str]:
     """Digests of blobs still in use: files of versions not deleted, and files kept with runs."""
     return {row[0] for row in db.read(LIVE_BLOBS_SQL)}
@@ -86,6 +101,11 @@ def database_check(db: Database, quick: bool) -> tuple[list[str], list[tuple]]:
 def refs_disagreement(db: Database) -> tuple[int, int]:
     """(rows the refs table lacks, stray rows it holds) against the runs, versions and aliases."""
     return db.read_one(MISSING_REFS_SQL)[0], db.read_one(EXTRA_REFS_SQL)[0]
+
+
+def walks_disagreement(db: Database) -> tuple[int, int]:
+    """(rows upstream and downstream lack, stray rows they hold) against produced, consumed and the labels."""
+    return db.read_one(MISSING_STEPS_SQL)[0], db.read_one(EXTRA_STEPS_SQL)[0]
 
 
 def runs_to_note(db: Database, host: str) -> list[tuple[str, str, str, str, int]]:

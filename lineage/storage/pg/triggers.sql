@@ -1,4 +1,4 @@
--- The refs triggers of schema.sql in PL/pgSQL: the same rows, kept in step the same way.
+-- The triggers of schema.sql (refs_*, walks_*) in PL/pgSQL: the same rows, kept in step the same way.
 -- Each part is one trigger's function and its trigger, named as in schema.sql (the
 -- schema derived from schema.sql takes them from here by that name;
 -- tests/test_postgres.py checks every trigger of schema.sql has its twin here).
@@ -77,3 +77,95 @@ BEGIN
     RETURN NULL;
 END $$;
 CREATE OR REPLACE TRIGGER refs_move_alias AFTER UPDATE ON aliases FOR EACH ROW EXECUTE FUNCTION refs_move_alias();
+
+-- trigger: walks_add_produced
+CREATE OR REPLACE FUNCTION walks_add_produced() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO upstream (node, next, next_label)
+    SELECT 'version:' || NEW.version_id, 'run:' || NEW.run_id, label FROM run_labels WHERE run_id = NEW.run_id
+    ON CONFLICT DO NOTHING;
+    INSERT INTO downstream (node, next, next_label)
+    SELECT 'run:' || NEW.run_id, 'version:' || NEW.version_id, label FROM version_refs WHERE version_id = NEW.version_id
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER walks_add_produced AFTER INSERT ON produced
+    FOR EACH ROW EXECUTE FUNCTION walks_add_produced();
+
+-- trigger: walks_add_consumed
+CREATE OR REPLACE FUNCTION walks_add_consumed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO upstream (node, next, next_label)
+    SELECT 'run:' || NEW.run_id, 'version:' || NEW.version_id, label FROM version_refs WHERE version_id = NEW.version_id
+    ON CONFLICT DO NOTHING;
+    INSERT INTO downstream (node, next, next_label)
+    SELECT 'version:' || NEW.version_id, 'run:' || NEW.run_id, label FROM run_labels WHERE run_id = NEW.run_id
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER walks_add_consumed AFTER INSERT ON consumed
+    FOR EACH ROW EXECUTE FUNCTION walks_add_consumed();
+
+-- trigger: walks_drop_produced
+CREATE OR REPLACE FUNCTION walks_drop_produced() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM upstream WHERE node = 'version:' || OLD.version_id AND next = 'run:' || OLD.run_id;
+    DELETE FROM downstream WHERE node = 'run:' || OLD.run_id AND next = 'version:' || OLD.version_id;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER walks_drop_produced AFTER DELETE ON produced
+    FOR EACH ROW EXECUTE FUNCTION walks_drop_produced();
+
+-- trigger: walks_drop_consumed
+CREATE OR REPLACE FUNCTION walks_drop_consumed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM upstream WHERE node = 'run:' || OLD.run_id AND next = 'version:' || OLD.version_id;
+    DELETE FROM downstream WHERE node = 'version:' || OLD.version_id AND next = 'run:' || OLD.run_id;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER walks_drop_consumed AFTER DELETE ON consumed
+    FOR EACH ROW EXECUTE FUNCTION walks_drop_consumed();
+
+-- trigger: walks_move_produced
+CREATE OR REPLACE FUNCTION walks_move_produced() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM upstream WHERE node = 'version:' || OLD.version_id AND next = 'run:' || OLD.run_id;
+    DELETE FROM downstream WHERE node = 'run:' || OLD.run_id AND next = 'version:' || OLD.version_id;
+    INSERT INTO upstream (node, next, next_label)
+    SELECT 'version:' || NEW.version_id, 'run:' || NEW.run_id, label FROM run_labels WHERE run_id = NEW.run_id
+    ON CONFLICT DO NOTHING;
+    INSERT INTO downstream (node, next, next_label)
+    SELECT 'run:' || NEW.run_id, 'version:' || NEW.version_id, label FROM version_refs WHERE version_id = NEW.version_id
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER walks_move_produced AFTER UPDATE OF run_id, version_id ON produced
+    FOR EACH ROW EXECUTE FUNCTION walks_move_produced();
+
+-- trigger: walks_move_consumed
+CREATE OR REPLACE FUNCTION walks_move_consumed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM upstream WHERE node = 'run:' || OLD.run_id AND next = 'version:' || OLD.version_id;
+    DELETE FROM downstream WHERE node = 'version:' || OLD.version_id AND next = 'run:' || OLD.run_id;
+    INSERT INTO upstream (node, next, next_label)
+    SELECT 'run:' || NEW.run_id, 'version:' || NEW.version_id, label FROM version_refs WHERE version_id = NEW.version_id
+    ON CONFLICT DO NOTHING;
+    INSERT INTO downstream (node, next, next_label)
+    SELECT 'version:' || NEW.version_id, 'run:' || NEW.run_id, label FROM run_labels WHERE run_id = NEW.run_id
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER walks_move_consumed AFTER UPDATE OF run_id, version_id ON consumed
+    FOR EACH ROW EXECUTE FUNCTION walks_move_consumed();
+
+-- trigger: walks_relabel_run
+CREATE OR REPLACE FUNCTION walks_relabel_run() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE upstream SET next_label = coalesce(NEW.job_type, 'run') || ':' || NEW.name
+    WHERE next = 'run:' || NEW.id AND node IN (SELECT 'version:' || version_id FROM produced WHERE run_id = NEW.id);
+    UPDATE downstream SET next_label = coalesce(NEW.job_type, 'run') || ':' || NEW.name
+    WHERE next = 'run:' || NEW.id AND node IN (SELECT 'version:' || version_id FROM consumed WHERE run_id = NEW.id);
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER walks_relabel_run AFTER UPDATE OF name, job_type ON runs
+    FOR EACH ROW EXECUTE FUNCTION walks_relabel_run();
