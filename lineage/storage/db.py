@@ -101,6 +101,8 @@ MIGRATIONS: dict[int, str] = {
     6: "DROP TABLE IF EXISTS file_state;\n" + _schema_part("file_state"),
     # 8: store_settings (the blob root of a store whose blobs are not beside it).
     7: _schema_part("store_settings"),
+    # 9: folder_state, the re-log cache of folders added whole (filled by the next add_dir).
+    8: _schema_part("folder_state"),
 }
 
 
