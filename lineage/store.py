@@ -351,15 +351,16 @@ class StoreHandle:
         todo: list[tuple[list[BlobInfo | None], int, str, os.stat_result]] = []  # (folder's list, index, source, stat)
         changed: list[tuple[Folder, list[BlobInfo | None], str]] = []  # (folder, its list, its stats packed)
         for folder in folders:
-            stats = _packed_stats(folder.stats)
+            keys = _packed_stats(folder.stats)
+            stats = _hex(keys)
             names = "/".join(folder.names)
             row = known.get(folder.source)
             if row is not None and row[0] == names and row[1] == stats:
-                blobs = _cached_blobs(row, stats)
+                blobs = _cached_blobs(row, keys)
                 if blobs is not None:
                     out.append(blobs)
                     continue
-            found = _some_cached_blobs(row, folder.names, stats)
+            found = _some_cached_blobs(row, folder.names, keys)
             for i, blob in enumerate(found):
                 if blob is None:
                     todo.append((found, i, f"{folder.source}/{folder.names[i]}", folder.stats[i]))
@@ -375,11 +376,11 @@ class StoreHandle:
             rows = []
             for folder, found, stats in changed:
                 if fresh or _NO_KEY.hex() in stats:  # not to remember: all zeros, which no file's stat matches
-                    keys = bytearray.fromhex(stats)
+                    packed = bytearray.fromhex(stats)
                     for i, st in enumerate(folder.stats):
-                        if id(st) in fresh or keys[40 * i : 40 * i + 40] == _NO_KEY:
-                            keys[40 * i : 40 * i + 40] = bytes(40)
-                    stats = keys.hex()
+                        if id(st) in fresh or packed[40 * i : 40 * i + 40] == _NO_KEY:
+                            packed[40 * i : 40 * i + 40] = bytes(40)
+                    stats = packed.hex()
                 blobs = cast(list[BlobInfo], found)
                 mtimes = array("Q", [b.mtime_ns for b in blobs])
                 rows.append(
@@ -506,10 +507,10 @@ def _unhex(text: str) -> array | None:
     return values
 
 
-def _packed_stats(stats: list[os.stat_result]) -> str:
+def _packed_stats(stats: list[os.stat_result]) -> array:
     """The (inode, ctime_ns, mtime_ns, size, mode) of each stat, packed as folder_state keeps them."""
     try:
-        return _hex(array("Q", itertools.chain.from_iterable(map(_STAT_KEY, stats))))
+        return array("Q", itertools.chain.from_iterable(map(_STAT_KEY, stats)))
     except OverflowError:  # a negative time: that file is never remembered
         parts = []
         for st in stats:
@@ -517,14 +518,14 @@ def _packed_stats(stats: list[os.stat_result]) -> str:
                 parts.append(array("Q", _STAT_KEY(st)).tobytes())
             except OverflowError:
                 parts.append(_NO_KEY)
-        return _hex(array("Q", b"".join(parts)))
+        return array("Q", b"".join(parts))
 
 
-def _cached_blobs(row: tuple[str, str, str, str], stats: str) -> list[BlobInfo] | None:
+def _cached_blobs(row: tuple[str, str, str, str], keys: array) -> list[BlobInfo] | None:
     """The blobs of a folder whose files all match its folder_state row; None if the row is damaged."""
     digests = row[2].split("\n") if row[2] else []
-    keys, mtimes = _unhex(stats), _unhex(row[3])
-    if keys is None or mtimes is None or not (len(digests) == len(mtimes) == len(keys) // 5):
+    mtimes = _unhex(row[3])
+    if mtimes is None or not (len(digests) == len(mtimes) == len(keys) // 5):
         return None
     if not all_digests(digests):  # type: ignore[arg-type]
         return None
@@ -532,7 +533,7 @@ def _cached_blobs(row: tuple[str, str, str, str], stats: str) -> list[BlobInfo] 
     return list(map(tuple.__new__, itertools.repeat(BlobInfo), fields))  # type: ignore[arg-type]  # BlobInfos, in C
 
 
-def _some_cached_blobs(row: tuple[str, str, str, str] | None, names: list[str], stats: str) -> list[BlobInfo | None]:
+def _some_cached_blobs(row: tuple[str, str, str, str] | None, names: list[str], keys: array) -> list[BlobInfo | None]:
     """Each file's blob if its stat is the one its folder's row remembers, else None (copy it).
 
     A damaged or forged row remembers nothing; a forged digest in it is never trusted.
@@ -540,11 +541,10 @@ def _some_cached_blobs(row: tuple[str, str, str, str] | None, names: list[str], 
     if row is None:
         return [None] * len(names)
     old_names = row[0].split("/") if row[0] else []
-    old_keys, keys, mtimes = _unhex(row[1]), _unhex(stats), _unhex(row[3])
+    old_keys, mtimes = _unhex(row[1]), _unhex(row[3])
     digests = row[2].split("\n") if row[2] else []
     if (
         old_keys is None
-        or keys is None
         or mtimes is None
         or not (len(old_names) == len(digests) == len(mtimes) == len(old_keys) // 5)
         or len(old_keys) % 5
