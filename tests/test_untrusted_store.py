@@ -233,6 +233,52 @@ def test_a_forged_digest_in_the_relog_cache_is_never_trusted(tmp_path, forged, c
     con.close()
 
 
+@pytest.mark.parametrize(
+    "column, damage",
+    [
+        ("stats", "zz"),  # not hex
+        ("stats", "00" * 7),  # not whole integers
+        ("blob_mtimes", "ab"),
+        ("blob_mtimes", ""),  # too few
+        ("digests", ""),
+        ("names", "00.txt/01.txt"),  # fewer names than stats
+        ("names", "x/" * 60),
+    ],
+)
+def test_a_damaged_folder_cache_row_is_ignored_and_rewritten(tmp_path, column, damage):
+    import time
+
+    from lineage.store import RACY_NS
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(5):
+        (src / f"{i:02d}.txt").write_text(f"file {i}")
+    time.sleep(2 * RACY_NS / 1e9)  # old enough to be remembered
+    store_dir = tmp_path / "store"
+
+    def log_src():
+        with lineage.init(project="p", dir=store_dir) as run:
+            art = lineage.Artifact("d", type="dataset")
+            art.add_dir(src)
+            return run.log_artifact(art)
+
+    first = log_src()
+    con = sqlite3.connect(store_dir / "lineage.db")
+    good = con.execute("SELECT names, stats, digests, blob_mtimes FROM folder_state").fetchone()
+    with con:
+        con.execute(f"UPDATE folder_state SET {column} = ?", (damage,))  # column: one of the four above
+    con.close()
+    lineage.tracking._stores.clear()
+    again = log_src()
+    assert again.id == first.id and [again.open(f"{i:02d}.txt").read() for i in range(5)] == [
+        f"file {i}".encode() for i in range(5)
+    ]
+    con = sqlite3.connect(store_dir / "lineage.db")
+    assert con.execute("SELECT names, stats, digests, blob_mtimes FROM folder_state").fetchone() == good
+    con.close()
+
+
 _DIGEST_CHARS = "0123456789abcdefABCDEF/.é\n"
 
 
