@@ -1,9 +1,10 @@
--- lineage store schema, version 8 (2: runs_by_name, for run:<name> refs; 3: runs_running;
+-- lineage store schema, version 9 (2: runs_by_name, for run:<name> refs; 3: runs_running;
 -- 4: reference_files, for artifact.add_reference; runs.group_name and runs.tags;
 -- versions.tags and versions.expires_at (W&B's ttl); registry_links, registry_aliases;
 -- 5: openlineage_backlog; 6: refs, the table every ref is resolved through; 7: file_state
 -- keyed with ctime; 8: store_settings, where a store keeps its blob root; 9: upstream and
--- downstream, the edges as the walks read them).
+-- downstream, the edges as the walks read them; 10: folder_state, the re-log cache of
+-- folders added whole).
 --
 -- This file is the one definition of a store's database. `lineage` runs it to create
 -- a new store (every statement is idempotent), `PRAGMA user_version` records which
@@ -15,7 +16,7 @@
 -- Edges point the way data flows: producing run -> version -> consuming run.
 -- Times are ISO 8601 UTC text ('2026-11-23T10:00:00.123456Z'), so they sort as text.
 
-PRAGMA user_version = 9;
+PRAGMA user_version = 10;
 
 -- runs: one row per run (a process step of a pipeline): who, what kind, its state.
 -- config holds the run's config as a JSON object; pid/host/pid_started let a later
@@ -212,6 +213,22 @@ CREATE TABLE IF NOT EXISTS file_state (
     size     INTEGER NOT NULL,
     sha256   TEXT    NOT NULL
 ) WITHOUT ROWID;
+
+-- folder_state: the re-log cache of folders added whole (artifact.add_dir), one row per
+-- folder walked (its absolute path as walked), so re-adding an unchanged folder costs one
+-- read and a stat per file, compared in bulk. names: its files' names, '/'-separated, sorted;
+-- stats: each file's (inode, ctime_ns, mtime_ns, size, mode) as five unsigned 64-bit
+-- little-endian integers, all in hex (all zeros: a file too fresh to remember, see
+-- file_state); digests: their SHA-256 digests, '\n'-separated; blob_mtimes: the mtime_ns of
+-- each digest's blob file as written, packed as stats are. A cached digest is trusted
+-- without looking at its blob, so gc deletes every row naming a blob it frees first.
+CREATE TABLE IF NOT EXISTS folder_state (
+    folder      TEXT NOT NULL PRIMARY KEY,
+    names       TEXT NOT NULL,
+    stats       TEXT NOT NULL,
+    digests     TEXT NOT NULL,
+    blob_mtimes TEXT NOT NULL
+);
 
 -- openlineage_backlog: OpenLineage events that live emission could not deliver (the
 -- endpoint was down or slow), oldest first. `lineage export --format openlineage --send`

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import operator
 import os
 import weakref
 from collections import Counter
@@ -28,7 +29,7 @@ from .entries import (
     parent_folders,
 )
 from .errors import InvalidArgumentError, LineageError, PathNotFoundError
-from .folders import walk_folder
+from .folders import scan_folder
 from .references import ReferenceEntry, expand
 from .refs import check_name, check_path, check_paths, check_type, check_utf8
 from .values import clean_object
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
     from .blobroot import Blobs
     from .logged import LoggedArtifact
     from .store import StoreHandle as Store
+
+
+_SHA256 = operator.itemgetter(0)  # a BlobInfo's sha256
 
 
 class Artifact:
@@ -84,7 +88,8 @@ class Artifact:
     @property
     def digest(self) -> str:
         """The digest the version will have (SPEC section 3)."""
-        return manifest_digest({p: b.sha256 for p, b in self._entries.items()}, self._references.values())
+        shas = dict(zip(self._entries, map(_SHA256, self._entries.values()), strict=True))  # {path: sha256}, in C
+        return manifest_digest(shas, self._references.values())
 
     @property
     def version(self) -> str | None:
@@ -264,27 +269,32 @@ class Artifact:
         if not root.is_dir():
             raise PathNotFoundError(f"no folder at {str(root)!r} to add to artifact {self._name!r}")
         prefix = check_path(name) + "/" if name else ""
-        pairs = walk_folder(root)
-        if prefix:
-            pairs = [(prefix + rel, source) for rel, source in pairs]
-        check_paths([path for path, _ in pairs])
+        folders = scan_folder(root)
+        groups = [
+            folder.names if not prefix + folder.prefix else [prefix + folder.prefix + n for n in folder.names]
+            for folder in folders
+        ]
+        paths = [path for group in groups for path in group]
+        check_paths(paths)
         # A folder walk yields each path once and never a file where another has a folder,
         # so only an artifact that holds entries already needs the clash checks.
         fresh = not self._entries and not self._references
         if not fresh:
-            for path, _ in pairs:
+            for path in paths:
                 self._refuse_clash(path)
         store = self._writable_store()
-        blobs = store.ingest(pairs, absolute=True)
+        blobs = store.ingest_folders(folders)
         if fresh:
-            self._entries.update((path, blobs[path]) for path, _ in pairs)
-            for path, _ in pairs:
-                if "/" in path:
-                    self._folders.update(parent_folders(path))
+            for group, found in zip(groups, blobs, strict=True):
+                self._entries.update(zip(group, found, strict=True))
+                if group and "/" in group[0]:  # a folder's files share their parent folders
+                    for parent in parent_folders(group[0]):
+                        self._folders[parent] += len(group)
         else:
-            for path, _ in pairs:
-                self._add(path, blobs[path])
-        return [path for path, _ in pairs]
+            for group, found in zip(groups, blobs, strict=True):
+                for path, blob in zip(group, found, strict=True):
+                    self._add(path, blob)
+        return paths
 
     def add_reference(
         self, uri: str, name: str | None = None, checksum: bool = True, max_objects: int | None = None

@@ -101,11 +101,16 @@ def manifest_digest(entries: dict[str, str], references: Iterable[ReferenceEntry
     the digest is exactly SPEC section 3's.
     """
     refs = {ref.path: ref.digest_line() for ref in references}
-    lines = {**entries, **refs}
+    lines = {**entries, **refs} if refs else entries
     # UTF-8 byte order; for ASCII paths that is the order of the strings themselves.
     paths = sorted(lines) if "".join(lines).isascii() else sorted(lines, key=lambda p: p.encode("utf-8"))
     if not refs:  # files only: one "<path>\t<sha256>\n" line each, built in C
-        body = "".join(map("{}\t{}\n".format, paths, map(entries.__getitem__, paths)))
+        # A folder's entries often come in that order already: then no look-up per path.
+        pairs = entries.items() if paths == list(entries) else zip(paths, map(entries.__getitem__, paths), strict=True)
+        try:
+            body = "\n".join(map("\t".join, pairs)) + "\n" if paths else ""
+        except TypeError:  # a digest that is no text (a damaged database): written as format() writes it
+            body = "".join(map("{}\t{}\n".format, paths, map(entries.__getitem__, paths)))
     else:
         body = "".join(refs[p] if p in refs else f"{p}\t{entries[p]}\n" for p in paths)
     digest = hashlib.sha256(MANIFEST_HEADER.encode())

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from .blobs import DIGEST_RE, TEMP_PID_RE, dead_temps
 from .formats import format_bytes
+from .storage import blobs as blob_rows
 from .storage import upkeep
 
 __all__ = ["TEMP_PID_RE", "GcItem", "GcPlan", "gc", "plan_gc", "stray_temps"]
@@ -124,6 +125,8 @@ def gc(store, dry_run: bool = False, wait_s: float = 10.0, grace_s: float | None
         plan = plan_gc(store, grace_s)
         if plan.rows:
             upkeep.delete_unused_blob_rows(store.db, plan.rows)
+        # The re-log cache trusts its digests without looking at their blobs: none may outlive its file.
+        blob_rows.forget_blobs(store.db, {item.sha256 for item in plan.blobs if item.sha256 is not None})
         freed = 0
         # Fan-out folders are never removed, even empty: other processes cache that
         # they exist and create temp files in them without checking again.

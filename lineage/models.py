@@ -256,6 +256,17 @@ class FileState(SQLModel, table=True):
     sha256: str = _text()
 
 
+class FolderState(SQLModel, table=True):
+    """Re-log cache of a folder added whole: its files' names, stats, digests and blob mtimes, packed."""
+
+    __tablename__ = "folder_state"
+    folder: str = _text(primary_key=True)
+    names: str = _text()
+    stats: str = _text()
+    digests: str = _text()
+    blob_mtimes: str = _text()
+
+
 class OpenLineageBacklog(SQLModel, table=True):
     """An OpenLineage event live emission could not deliver, kept until ``--send``."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -71,7 +72,8 @@ class RunArtifacts:
                 description=artifact.description,
                 metadata=dump_object(clean_object(artifact.metadata, "artifact metadata")),
                 digest=artifact.digest,
-                files=[(p, *b) for p, b in entries.items()],  # (path, sha256, size, mtime_ns), any order
+                # (path, sha256, size, mtime_ns), any order: (path,) + blob, built in C
+                files=list(map(operator.add, zip(entries), entries.values())),
                 aliases=clean,
                 references=tuple((r.path, r.uri, r.sha256, r.size) for _, r in sorted(artifact.references().items())),
                 tags=version_tags,

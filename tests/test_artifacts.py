@@ -303,6 +303,70 @@ def test_relogging_an_unchanged_folder_reads_no_file(store_dir, tmp_path, monkey
         assert run.log_artifact(art).version == "v1"
 
 
+def _reads(monkeypatch) -> list[str]:
+    """The source files the store reads from now on (each copied into blobs)."""
+    from lineage.blobs import BlobStore
+    from lineage.objectstore import S3BlobStore
+
+    read: list[str] = []
+    for kind in (BlobStore, S3BlobStore):
+
+        def counting(self, sources, put_files=kind.put_files):
+            read.extend(os.path.basename(src) for src, _ in sources)
+            return put_files(self, sources)
+
+        monkeypatch.setattr(kind, "put_files", counting)
+    return read
+
+
+def test_relogging_a_changed_folder_reads_only_its_new_and_changed_files(store_dir, tmp_path, monkeypatch):
+    src = tmp_path / "src"
+    (src / "sub" / "deep").mkdir(parents=True)
+    for i in range(5):
+        (src / f"{i}.txt").write_text(f"top {i}")
+        (src / "sub" / f"{i}.txt").write_text(f"sub {i}")
+    (src / "sub" / "deep" / "x.txt").write_text("deep")
+    (src / "link.txt").symlink_to(src / "sub" / "0.txt")
+    time.sleep(2 * RACY_NS / 1e9)
+
+    def log_src():
+        with lineage.init(project="p", dir=store_dir) as run:
+            art = lineage.Artifact("d", type="dataset")
+            art.add_dir(src)
+            return run.log_artifact(art)
+
+    first = log_src()
+    assert sorted(f.path for f in first.files()) == sorted(
+        [f"{i}.txt" for i in range(5)] + [f"sub/{i}.txt" for i in range(5)] + ["sub/deep/x.txt", "link.txt"]
+    )
+    read = _reads(monkeypatch)
+    assert log_src().id == first.id and read == []  # the link's target is stat'ed, not read
+
+    (src / "sub" / "1.txt").write_text("changed")
+    (src / "sub" / "new.txt").write_text("new")
+    (src / "sub" / "2.txt").unlink()
+    (src / "3.txt").chmod(0o600)  # a new ctime, same bytes: read again, same blob
+    time.sleep(2 * RACY_NS / 1e9)
+    second = log_src()
+    assert sorted(read) == ["1.txt", "3.txt", "new.txt"]
+    contents = {f.path: second.open(f.path).read() for f in second.files()}
+    assert contents["sub/1.txt"] == b"changed" and contents["sub/new.txt"] == b"new" and "sub/2.txt" not in contents
+    assert contents["link.txt"] == b"sub 0" and contents["sub/deep/x.txt"] == b"deep"
+
+    # Written just now (within a timestamp tick of the log): hashed, but not remembered.
+    (src / "sub" / "deep" / "x.txt").write_text("fresh")
+    read.clear()
+    assert log_src().open("sub/deep/x.txt").read() == b"fresh"
+    assert "x.txt" in read
+    time.sleep(2 * RACY_NS / 1e9)
+    read.clear()
+    log_src()
+    assert read == ["x.txt"]  # read once more, now old enough to be remembered
+    read.clear()
+    log_src()
+    assert read == []
+
+
 @pytest.mark.parametrize("how", ["in place", "recreated"])
 def test_a_rewrite_that_keeps_size_and_mtime_is_logged_with_its_new_content(store_dir, tmp_path, how):
     # What cp -p, tar and rsync --times do: new bytes, same size, the old mtime put back.

@@ -179,10 +179,12 @@ def test_a_forged_file_path_in_the_database_never_leads_a_download_out(tmp_path,
     assert not list(tmp_path.rglob("escaped.txt")) and not Path("/tmp/escaped.txt").exists()
 
 
+@pytest.mark.parametrize("cache", ["file_state", "folder_state"])
 @pytest.mark.parametrize("forged", ["../../outside/secret" + "0" * 44, "A" * 64, "a" * 63, "é" * 64])
-def test_a_forged_digest_in_the_relog_cache_is_never_trusted(tmp_path, forged):
-    # file_state remembers each added file's digest; a forged one (a path, uppercase, too
-    # short, not ASCII) is dropped and that file hashed again, while the rest stay cached.
+def test_a_forged_digest_in_the_relog_cache_is_never_trusted(tmp_path, forged, cache):
+    # The re-log caches remember each added file's digest (file_state: files added one by
+    # one; folder_state: folders added whole); a forged one (a path, uppercase, too short,
+    # not ASCII) is dropped and that file hashed again, while the rest stay cached.
     import time
 
     from lineage.store import RACY_NS
@@ -192,25 +194,89 @@ def test_a_forged_digest_in_the_relog_cache_is_never_trusted(tmp_path, forged):
     for i in range(50):
         (src / f"{i:02d}.txt").write_text(f"file {i}")
     time.sleep(2 * RACY_NS / 1e9)  # old enough to be remembered
+
+    def add(art):
+        if cache == "folder_state":
+            art.add_dir(src)
+        else:
+            for i in range(50):
+                art.add_file(src / f"{i:02d}.txt", name=f"{i:02d}.txt")
+
+    def cached_digests(con) -> list[str]:
+        if cache == "file_state":
+            return [con.execute("SELECT sha256 FROM file_state WHERE path = ?", (str(src / "07.txt"),)).fetchone()[0]]
+        return con.execute("SELECT digests FROM folder_state WHERE folder = ?", (str(src),)).fetchone()[0].split("\n")
+
     store_dir = tmp_path / "store"
     with lineage.init(project="p", dir=store_dir) as run:
         art = lineage.Artifact("d", type="dataset")
-        art.add_dir(src)
+        add(art)
         first = run.log_artifact(art)
     con = sqlite3.connect(store_dir / "lineage.db")
     with con:
-        # The blob row too, so the forged entry passes the cache's join and only its digest check is left.
+        # The blob row too, so the forged entry passes file_state's join and only its digest check is left.
         con.execute("INSERT INTO blobs (sha256, size, mtime_ns) VALUES (?, 6, 0)", (forged,))
-        con.execute("UPDATE file_state SET sha256 = ? WHERE path = ?", (forged, str(src / "07.txt")))
+        if cache == "file_state":
+            con.execute("UPDATE file_state SET sha256 = ? WHERE path = ?", (forged, str(src / "07.txt")))
+        else:
+            digests = cached_digests(con)
+            digests[7] = forged
+            con.execute("UPDATE folder_state SET digests = ? WHERE folder = ?", ("\n".join(digests), str(src)))
     con.close()
     lineage.tracking._stores.clear()
     with lineage.init(project="p", dir=store_dir) as run:
         art = lineage.Artifact("d", type="dataset")
-        art.add_dir(src)
+        add(art)
         again = run.log_artifact(art)
     assert again.id == first.id and again.open("07.txt").read() == b"file 7"
     con = sqlite3.connect(store_dir / "lineage.db")
-    assert con.execute("SELECT sha256 FROM file_state WHERE path = ?", (str(src / "07.txt"),)).fetchone()[0] != forged
+    assert forged not in cached_digests(con)
+    con.close()
+
+
+@pytest.mark.parametrize(
+    "column, damage",
+    [
+        ("stats", "zz"),  # not hex
+        ("stats", "00" * 7),  # not whole integers
+        ("blob_mtimes", "ab"),
+        ("blob_mtimes", ""),  # too few
+        ("digests", ""),
+        ("names", "00.txt/01.txt"),  # fewer names than stats
+        ("names", "x/" * 60),
+    ],
+)
+def test_a_damaged_folder_cache_row_is_ignored_and_rewritten(tmp_path, column, damage):
+    import time
+
+    from lineage.store import RACY_NS
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(5):
+        (src / f"{i:02d}.txt").write_text(f"file {i}")
+    time.sleep(2 * RACY_NS / 1e9)  # old enough to be remembered
+    store_dir = tmp_path / "store"
+
+    def log_src():
+        with lineage.init(project="p", dir=store_dir) as run:
+            art = lineage.Artifact("d", type="dataset")
+            art.add_dir(src)
+            return run.log_artifact(art)
+
+    first = log_src()
+    con = sqlite3.connect(store_dir / "lineage.db")
+    good = con.execute("SELECT names, stats, digests, blob_mtimes FROM folder_state").fetchone()
+    with con:
+        con.execute(f"UPDATE folder_state SET {column} = ?", (damage,))  # column: one of the four above
+    con.close()
+    lineage.tracking._stores.clear()
+    again = log_src()
+    assert again.id == first.id and [again.open(f"{i:02d}.txt").read() for i in range(5)] == [
+        f"file {i}".encode() for i in range(5)
+    ]
+    con = sqlite3.connect(store_dir / "lineage.db")
+    assert con.execute("SELECT names, stats, digests, blob_mtimes FROM folder_state").fetchone() == good
     con.close()
 
 

@@ -34,8 +34,10 @@ records of ``records.py``:
 ``registry``
     the model registry's links and aliases.
 ``blobs``
-    the ``blobs`` rows (one upsert, batched reads) and the re-log cache ``file_state``
-    (read joined with the blobs it names, one range read per logged folder).
+    the ``blobs`` rows (one upsert, batched reads) and the re-log caches: ``file_state``
+    for files added one by one (read joined with the blobs it names), ``folder_state`` for
+    folders added whole (one packed row per folder, one range read per walk); gc drops the
+    entries naming the blobs it frees.
 ``edges``
     the lineage graph: the ancestry/impact walks (the recursive CTE of
     ``queries/ancestry.sql``), the ``refs`` table, node attributes and marks, whole-store

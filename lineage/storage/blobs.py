@@ -62,3 +62,43 @@ def remember_file_states(db: Database, rows: list[tuple[str, int, int, int, int,
             "VALUES (?, ?, ?, ?, ?, ?)",
             rows,
         )
+
+
+FolderStateRow = tuple[str, str, str, str]  # names, stats, digests, blob_mtimes (see schema.sql)
+
+
+def folder_states(db: Database, root: str) -> dict[str, FolderStateRow]:
+    """{folder: row} of the re-log cache of ``root`` (an absolute folder) and every folder under it, in one read.
+
+    The rows are returned as stored: the caller checks them (they may be damaged or forged).
+    """
+    rows = db.read(
+        "SELECT folder, names, stats, digests, blob_mtimes FROM folder_state "
+        "WHERE folder = ? OR (folder >= ? AND folder < ?)",
+        (root, root.rstrip("/") + "/", root.rstrip("/") + "0"),
+    )
+    return {folder: (names, stats, digests, mtimes) for folder, names, stats, digests, mtimes in rows}
+
+
+def remember_folder_states(db: Database, rows: list[tuple[str, str, str, str, str]]) -> None:
+    """Cache (folder, names, stats, digests, blob_mtimes) of folders just walked (see schema.sql)."""
+    with db.write() as con:
+        con.executemany(
+            "INSERT OR REPLACE INTO folder_state (folder, names, stats, digests, blob_mtimes) VALUES (?, ?, ?, ?, ?)",
+            rows,
+        )
+
+
+def forget_blobs(db: Database, shas: set[str]) -> None:
+    """Drop every re-log cache entry naming one of these blobs, durably: their files are freed next.
+
+    A cached digest is trusted without looking at its blob file, so none may outlive the file.
+    """
+    if not shas:
+        return
+    with db.write(durable=True) as con:
+        for chunk in chunks(sorted(shas)):
+            con.execute(f"DELETE FROM file_state WHERE sha256 IN ({marks(chunk)})", chunk)
+        rows = con.execute("SELECT folder, digests FROM folder_state").fetchall()
+        stale = [(folder,) for folder, digests in rows if not shas.isdisjoint(digests.split("\n"))]
+        con.executemany("DELETE FROM folder_state WHERE folder = ?", stale)

@@ -123,6 +123,8 @@ MIGRATIONS: dict[int, str] = {
     8: _schema_part(r"upstream|downstream|walks_\w+")
     + f"\nINSERT OR IGNORE INTO upstream (node, next, next_label) {UPSTREAM_FROM_ROWS};"
     + f"\nINSERT OR IGNORE INTO downstream (node, next, next_label) {DOWNSTREAM_FROM_ROWS};",
+    # 10: folder_state, the re-log cache of folders added whole (filled by the next add_dir).
+    9: _schema_part("folder_state"),
 }
 
 
