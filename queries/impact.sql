@@ -25,13 +25,14 @@
 -- node once; with a limit it keeps one row per node and steps taken.
 -- Plain SQL that SQLite, DuckDB and PostgreSQL share (the anchor's cast sets the type).
 WITH RECURSIVE
+    -- The node $ref names, if it names one (no other refs row for it), and its label.
     start(node, label) AS (
-        SELECT min(r.kind || ':' || r.id), min(coalesce(rl.label, a.type || ':' || a.name || ':v' || v.number))
+        SELECT r.kind || ':' || r.id, CASE r.kind
+            WHEN 'run' THEN (SELECT label FROM run_labels WHERE run_id = r.id)
+            ELSE (SELECT a.type || ':' || a.name || ':v' || v.number FROM versions v JOIN artifacts a ON a.id = v.artifact_id
+                  WHERE v.id = CASE WHEN r.kind = 'version' THEN CAST(r.id AS BIGINT) END) END
         FROM refs r
-        LEFT JOIN run_labels rl ON r.kind = 'run' AND rl.run_id = r.id
-        LEFT JOIN versions v ON v.id = CASE WHEN r.kind = 'version' THEN CAST(r.id AS BIGINT) END
-        LEFT JOIN artifacts a ON a.id = v.artifact_id
-        WHERE r.ref = $ref GROUP BY r.ref HAVING count(*) = 1
+        WHERE r.ref = $ref AND NOT EXISTS (SELECT 1 FROM refs o WHERE o.ref = $ref AND (o.kind <> r.kind OR o.id <> r.id))
     ),
     walk(node, label, steps) AS (
         SELECT node, label, 0 FROM start

@@ -17,17 +17,19 @@ from .db import Database, chunks, marks
 # 'version:<id>'). No rows when the ref names nothing; a ref naming several nodes (the file's
 # HAVING count(*) = 1) is refused by Python, which sees several starts. A forged refs row
 # names a node with no label (Python calls the store damaged); only digits are cast, where
-# PostgreSQL would fail the cast.
+# PostgreSQL would fail the cast. The label is a subquery per kind: cheaper than three LEFT JOINs.
 START = """
     start(node, label) AS (
-        SELECT r.kind || ':' || r.id, coalesce(rl.label, a.type || ':' || a.name || ':v' || v.number)
-        FROM refs r
-        LEFT JOIN run_labels rl ON r.kind = 'run' AND rl.run_id = r.id
-        LEFT JOIN versions v ON r.kind = 'version' AND v.id = CASE
-            WHEN length(r.id) BETWEEN 1 AND 18 AND trim(r.id, '0123456789') = '' THEN
-                CASE WHEN CAST(CAST(r.id AS BIGINT) AS TEXT) = r.id THEN CAST(r.id AS BIGINT) END
+        SELECT r.kind || ':' || r.id, CASE r.kind
+            WHEN 'run' THEN (SELECT label FROM run_labels WHERE run_id = r.id)
+            WHEN 'version' THEN (
+                SELECT a.type || ':' || a.name || ':v' || v.number
+                FROM versions v JOIN artifacts a ON a.id = v.artifact_id
+                WHERE v.id = CASE WHEN length(r.id) BETWEEN 1 AND 18 AND trim(r.id, '0123456789') = '' THEN
+                    CASE WHEN CAST(CAST(r.id AS BIGINT) AS TEXT) = r.id THEN CAST(r.id AS BIGINT) END
+                END)
             END
-        LEFT JOIN artifacts a ON a.id = v.artifact_id
+        FROM refs r
         WHERE r.ref = :ref
     )"""
 # With no limit: one row per edge the walk takes, (the node it starts from, the node it
