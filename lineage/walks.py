@@ -185,7 +185,8 @@ def _subgraph(store: Store, direction: str, key: str, rows: list[tuple], limited
     seen, level, depth = {begin}, [begin], 0
     empty: list[str] = []
     while level:
-        level.sort()
+        if len(level) > 1:
+            level.sort()
         reached = []
         for node in level:
             kind, _, id = node.partition(":")
@@ -194,7 +195,8 @@ def _subgraph(store: Store, direction: str, key: str, rows: list[tuple], limited
                 if after not in seen and (not limited or after in labels):
                     seen.add(after)
                     reached.append(after)
-        level, depth = reached, depth + 1
+        level = reached
+        depth += 1
     # Edges point the way data flows: the upstream walk follows them backwards.
     if direction == "ancestry":
         pairs = [(target, source) for source, target in pairs]
