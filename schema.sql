@@ -1,10 +1,10 @@
--- lineage store schema, version 9 (2: runs_by_name, for run:<name> refs; 3: runs_running;
+-- lineage store schema, version 11 (2: runs_by_name, for run:<name> refs; 3: runs_running;
 -- 4: reference_files, for artifact.add_reference; runs.group_name and runs.tags;
 -- versions.tags and versions.expires_at (W&B's ttl); registry_links, registry_aliases;
 -- 5: openlineage_backlog; 6: refs, the table every ref is resolved through; 7: file_state
 -- keyed with ctime; 8: store_settings, where a store keeps its blob root; 9: upstream and
 -- downstream, the edges as the walks read them; 10: folder_state, the re-log cache of
--- folders added whole).
+-- folders added whole; 11: project_runs, each project's run count).
 --
 -- This file is the one definition of a store's database. `lineage` runs it to create
 -- a new store (every statement is idempotent), `PRAGMA user_version` records which
@@ -16,7 +16,7 @@
 -- Edges point the way data flows: producing run -> version -> consuming run.
 -- Times are ISO 8601 UTC text ('2026-11-23T10:00:00.123456Z'), so they sort as text.
 
-PRAGMA user_version = 10;
+PRAGMA user_version = 11;
 
 -- runs: one row per run (a process step of a pipeline): who, what kind, its state.
 -- config holds the run's config as a JSON object; pid/host/pid_started let a later
@@ -290,6 +290,19 @@ CREATE VIEW IF NOT EXISTS run_labels AS
     SELECT id AS run_id, project, name, job_type, state,
            coalesce(job_type, 'run') || ':' || name AS label
     FROM runs;
+
+-- project_runs: how many runs each project holds, kept by a trigger on runs (runs are never
+-- removed and never change project), so a run's default name (its project's n-th run) costs
+-- one key lookup, not a count of the project's runs.
+CREATE TABLE IF NOT EXISTS project_runs (
+    project TEXT    NOT NULL PRIMARY KEY,
+    runs    INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TRIGGER IF NOT EXISTS project_runs_count AFTER INSERT ON runs BEGIN
+    INSERT INTO project_runs (project, runs) VALUES (NEW.project, 1)
+    ON CONFLICT (project) DO UPDATE SET runs = runs + 1;
+END;
 
 -- refs: every ref a version or run answers to, so SQL and Python resolve a ref the same
 -- way, with one index lookup: SELECT kind, id FROM refs WHERE ref = 'mnist-raw:v0'.

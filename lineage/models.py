@@ -267,6 +267,15 @@ class FolderState(SQLModel, table=True):
     blob_mtimes: str = _text()
 
 
+class ProjectRuns(SQLModel, table=True):
+    """How many runs a project holds (kept by a trigger on runs): a run's default name."""
+
+    __tablename__ = "project_runs"
+    __table_args__ = (NO_ROWID,)
+    project: str = _text(primary_key=True)
+    runs: int = _int()
+
+
 class OpenLineageBacklog(SQLModel, table=True):
     """An OpenLineage event live emission could not deliver, kept until ``--send``."""
 
