@@ -4,7 +4,7 @@
 -- 5: openlineage_backlog; 6: refs, the table every ref is resolved through; 7: file_state
 -- keyed with ctime; 8: store_settings, where a store keeps its blob root; 9: upstream and
 -- downstream, the edges as the walks read them; 10: folder_state, the re-log cache of
--- folders added whole; 11: project_runs, each project's run count, and no runs_by_name or
+-- folders added whole; 11: run_counts, each project's run count, and no runs_by_name or
 -- runs_by_project_name: refs finds runs by name).
 --
 -- This file is the one definition of a store's database. `lineage` runs it to create
@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS runs (
 -- Partial, so it stays tiny and, after ANALYZE, the planner still picks it where an
 -- index on all states looked unselective once most runs finished.
 CREATE INDEX IF NOT EXISTS runs_running ON runs (host) WHERE state = 'running';
--- (No index on project or name: a project's run count is kept in project_runs and a run is
+-- (No index on project or name: a project's run count is kept in run_counts and a run is
 -- found by name through refs, 'run:<name>'; each index costs every run start a page.)
 
 -- history: the metric history of a run, one row per (step, key) logged with run.log.
@@ -292,16 +292,16 @@ CREATE VIEW IF NOT EXISTS run_labels AS
            coalesce(job_type, 'run') || ':' || name AS label
     FROM runs;
 
--- project_runs: how many runs each project holds, kept by a trigger on runs (runs are never
+-- run_counts: how many runs each project holds, kept by a trigger on runs (runs are never
 -- removed and never change project), so a run's default name (its project's n-th run) costs
 -- one key lookup, not a count of the project's runs.
-CREATE TABLE IF NOT EXISTS project_runs (
+CREATE TABLE IF NOT EXISTS run_counts (
     project TEXT    NOT NULL PRIMARY KEY,
     runs    INTEGER NOT NULL
 ) WITHOUT ROWID;
 
-CREATE TRIGGER IF NOT EXISTS project_runs_count AFTER INSERT ON runs BEGIN
-    INSERT INTO project_runs (project, runs) VALUES (NEW.project, 1)
+CREATE TRIGGER IF NOT EXISTS run_counts_add AFTER INSERT ON runs BEGIN
+    INSERT INTO run_counts (project, runs) VALUES (NEW.project, 1)
     ON CONFLICT (project) DO UPDATE SET runs = runs + 1;
 END;
 

@@ -265,10 +265,10 @@ class FolderState(SQLModel, table=True):
     blob_mtimes: str = _text()
 
 
-class ProjectRuns(SQLModel, table=True):
+class RunCounts(SQLModel, table=True):
     """How many runs a project holds (kept by a trigger on runs): a run's default name."""
 
-    __tablename__ = "project_runs"
+    __tablename__ = "run_counts"
     __table_args__ = (NO_ROWID,)
     project: str = _text(primary_key=True)
     runs: int = _int()

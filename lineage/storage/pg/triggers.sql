@@ -170,11 +170,11 @@ END $$;
 CREATE OR REPLACE TRIGGER walks_relabel_run AFTER UPDATE OF name, job_type ON runs
     FOR EACH ROW EXECUTE FUNCTION walks_relabel_run();
 
--- trigger: project_runs_count
-CREATE OR REPLACE FUNCTION project_runs_count() RETURNS trigger LANGUAGE plpgsql AS $$
+-- trigger: run_counts_add
+CREATE OR REPLACE FUNCTION run_counts_add() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO project_runs (project, runs) VALUES (NEW.project, 1)
-    ON CONFLICT (project) DO UPDATE SET runs = project_runs.runs + 1;
+    INSERT INTO run_counts (project, runs) VALUES (NEW.project, 1)
+    ON CONFLICT (project) DO UPDATE SET runs = run_counts.runs + 1;
     RETURN NULL;
 END $$;
-CREATE OR REPLACE TRIGGER project_runs_count AFTER INSERT ON runs FOR EACH ROW EXECUTE FUNCTION project_runs_count();
+CREATE OR REPLACE TRIGGER run_counts_add AFTER INSERT ON runs FOR EACH ROW EXECUTE FUNCTION run_counts_add();
