@@ -1,10 +1,11 @@
--- lineage store schema, version 9 (2: runs_by_name, for run:<name> refs; 3: runs_running;
+-- lineage store schema, version 11 (2: runs_by_name, for run:<name> refs; 3: runs_running;
 -- 4: reference_files, for artifact.add_reference; runs.group_name and runs.tags;
 -- versions.tags and versions.expires_at (W&B's ttl); registry_links, registry_aliases;
 -- 5: openlineage_backlog; 6: refs, the table every ref is resolved through; 7: file_state
 -- keyed with ctime; 8: store_settings, where a store keeps its blob root; 9: upstream and
 -- downstream, the edges as the walks read them; 10: folder_state, the re-log cache of
--- folders added whole).
+-- folders added whole; 11: run_counts, each project's run count, and no runs_by_name or
+-- runs_by_project_name: refs finds runs by name).
 --
 -- This file is the one definition of a store's database. `lineage` runs it to create
 -- a new store (every statement is idempotent), `PRAGMA user_version` records which
@@ -16,7 +17,7 @@
 -- Edges point the way data flows: producing run -> version -> consuming run.
 -- Times are ISO 8601 UTC text ('2026-11-23T10:00:00.123456Z'), so they sort as text.
 
-PRAGMA user_version = 10;
+PRAGMA user_version = 11;
 
 -- runs: one row per run (a process step of a pipeline): who, what kind, its state.
 -- config holds the run's config as a JSON object; pid/host/pid_started let a later
@@ -39,12 +40,12 @@ CREATE TABLE IF NOT EXISTS runs (
     group_name  TEXT,
     tags        TEXT    NOT NULL DEFAULT '[]'
 );
-CREATE INDEX IF NOT EXISTS runs_by_project_name ON runs (project, name);
 -- Only the runs still running: looked up on every store open (to find crashed runs).
 -- Partial, so it stays tiny and, after ANALYZE, the planner still picks it where an
 -- index on all states looked unselective once most runs finished.
 CREATE INDEX IF NOT EXISTS runs_running ON runs (host) WHERE state = 'running';
-CREATE INDEX IF NOT EXISTS runs_by_name ON runs (name);
+-- (No index on project or name: a project's run count is kept in run_counts and a run is
+-- found by name through refs, 'run:<name>'; each index costs every run start a page.)
 
 -- history: the metric history of a run, one row per (step, key) logged with run.log.
 -- value holds numbers (including +-inf); data holds every other value as JSON
@@ -290,6 +291,19 @@ CREATE VIEW IF NOT EXISTS run_labels AS
     SELECT id AS run_id, project, name, job_type, state,
            coalesce(job_type, 'run') || ':' || name AS label
     FROM runs;
+
+-- run_counts: how many runs each project holds, kept by a trigger on runs (runs are never
+-- removed and never change project), so a run's default name (its project's n-th run) costs
+-- one key lookup, not a count of the project's runs.
+CREATE TABLE IF NOT EXISTS run_counts (
+    project TEXT    NOT NULL PRIMARY KEY,
+    runs    INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TRIGGER IF NOT EXISTS run_counts_add AFTER INSERT ON runs BEGIN
+    INSERT INTO run_counts (project, runs) VALUES (NEW.project, 1)
+    ON CONFLICT (project) DO UPDATE SET runs = runs + 1;
+END;
 
 -- refs: every ref a version or run answers to, so SQL and Python resolve a ref the same
 -- way, with one index lookup: SELECT kind, id FROM refs WHERE ref = 'mnist-raw:v0'.

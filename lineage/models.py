@@ -41,9 +41,7 @@ class Run(SQLModel, table=True):
     __tablename__ = "runs"
     __table_args__ = (
         CheckConstraint("state IN ('running', 'finished', 'failed', 'crashed')"),
-        Index("runs_by_project_name", "project", "name"),
         Index("runs_running", "host", sqlite_where=text("state = 'running'")),
-        Index("runs_by_name", "name"),
     )
     id: str = _text(primary_key=True)
     project: str = _text()
@@ -265,6 +263,15 @@ class FolderState(SQLModel, table=True):
     stats: str = _text()
     digests: str = _text()
     blob_mtimes: str = _text()
+
+
+class RunCounts(SQLModel, table=True):
+    """How many runs a project holds (kept by a trigger on runs): a run's default name."""
+
+    __tablename__ = "run_counts"
+    __table_args__ = (NO_ROWID,)
+    project: str = _text(primary_key=True)
+    runs: int = _int()
 
 
 class OpenLineageBacklog(SQLModel, table=True):

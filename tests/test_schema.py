@@ -382,3 +382,29 @@ def test_a_store_from_before_the_walk_tables_gets_them_filled(tmp_path):
     assert walk_tables(path) == expected == walks_from_tables(path)
     assert len(store.impact("raw:v0").nodes) == 3
     store.close()
+
+
+def test_a_store_from_before_run_counts_adds_its_runs_and_names_the_next_one_after_them(tmp_path):
+    store = log_projects(tmp_path / "s")
+    store.close()
+    path = tmp_path / "s" / "lineage.db"
+    con = sqlite3.connect(path)
+    con.execute("DROP TRIGGER run_counts_add")
+    con.execute("DROP TABLE run_counts")
+    con.execute("PRAGMA user_version = 10")  # version 11 added run_counts
+    con.commit()
+    con.close()
+    lineage.Store(tmp_path / "s").runs()
+    con = sqlite3.connect(path)
+    assert dict(con.execute("SELECT project, runs FROM run_counts")) == {"mnist": 3, "other": 3}
+    con.close()
+    with lineage.init(project="mnist", dir=tmp_path / "s") as run:
+        assert run.name.endswith("-4")  # the project's fourth run
+    with lineage.init(project="new", name="given", dir=tmp_path / "s"):
+        pass  # a given name counts too
+    with lineage.init(project="new", dir=tmp_path / "s") as run:
+        assert run.name.endswith("-2")
+    con = sqlite3.connect(path)
+    counted = dict(con.execute("SELECT project, count(*) FROM runs GROUP BY project"))
+    assert dict(con.execute("SELECT project, runs FROM run_counts")) == counted == {"mnist": 4, "other": 3, "new": 2}
+    con.close()

@@ -92,3 +92,27 @@ def test_delete_keeps_lineage_moves_latest_and_refuses_aliased(store_dir):
     # Logging the deleted content again makes a new version number.
     again = make(store_dir, content=b"2")
     assert again.version == "v2"
+
+
+def test_a_run_is_found_by_its_name_through_refs_as_it_is_now(tmp_path):
+    store_dir = tmp_path / "s"
+    with lineage.init(project="p", name="first", dir=store_dir) as first:
+        pass
+    with lineage.init(project="p", dir=store_dir) as second:
+        pass
+    with lineage.init(project="q", name="shared", dir=store_dir):
+        pass
+    with lineage.init(project="p", name="shared", dir=store_dir):
+        pass
+    store = lineage.Store(store_dir)
+    assert store.run("first").id == first.id
+    assert store.run(f"run:{second.name}").id == second.id
+    assert store.run(second.id).name == second.name
+    with pytest.raises(lineage.LineageError, match="several runs are named 'shared'"):
+        store.run("shared")
+    resumed = lineage.init(project="p", id=first.id, resume="must", dir=store_dir)
+    resumed.name = "renamed"
+    resumed.finish()
+    assert store.run("renamed").id == first.id
+    with pytest.raises(lineage.NotFoundError, match="no run with id or name 'first'"):
+        store.run("first")

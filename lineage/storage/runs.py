@@ -34,7 +34,7 @@ def insert_run(
     """Insert a running run; None if the id is taken. ``name_for(n)`` names the project's n-th run."""
     with db.write() as con:
         # One read: is the id taken, and (for a default name) how many runs the project has.
-        count = "(SELECT count(*) FROM runs WHERE project = ?)" if name is None else "0"
+        count = "(SELECT coalesce(max(runs), 0) FROM run_counts WHERE project = ?)" if name is None else "0"
         taken, runs_before = con.execute(
             f"SELECT EXISTS (SELECT 1 FROM runs WHERE id = ?), {count}",
             (run_id, project) if name is None else (run_id,),

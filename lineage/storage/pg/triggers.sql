@@ -169,3 +169,12 @@ BEGIN
 END $$;
 CREATE OR REPLACE TRIGGER walks_relabel_run AFTER UPDATE OF name, job_type ON runs
     FOR EACH ROW EXECUTE FUNCTION walks_relabel_run();
+
+-- trigger: run_counts_add
+CREATE OR REPLACE FUNCTION run_counts_add() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO run_counts (project, runs) VALUES (NEW.project, 1)
+    ON CONFLICT (project) DO UPDATE SET runs = run_counts.runs + 1;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER run_counts_add AFTER INSERT ON runs FOR EACH ROW EXECUTE FUNCTION run_counts_add();
