@@ -4,8 +4,7 @@
 -- 5: openlineage_backlog; 6: refs, the table every ref is resolved through; 7: file_state
 -- keyed with ctime; 8: store_settings, where a store keeps its blob root; 9: upstream and
 -- downstream, the edges as the walks read them; 10: folder_state, the re-log cache of
--- folders added whole; 11: run_counts, each project's run count, and no runs_by_name or
--- runs_by_project_name: refs finds runs by name).
+-- folders added whole; 11: run_counts, each project's run count).
 --
 -- This file is the one definition of a store's database. `lineage` runs it to create
 -- a new store (every statement is idempotent), `PRAGMA user_version` records which
@@ -40,12 +39,12 @@ CREATE TABLE IF NOT EXISTS runs (
     group_name  TEXT,
     tags        TEXT    NOT NULL DEFAULT '[]'
 );
+CREATE INDEX IF NOT EXISTS runs_by_project_name ON runs (project, name);
 -- Only the runs still running: looked up on every store open (to find crashed runs).
 -- Partial, so it stays tiny and, after ANALYZE, the planner still picks it where an
 -- index on all states looked unselective once most runs finished.
 CREATE INDEX IF NOT EXISTS runs_running ON runs (host) WHERE state = 'running';
--- (No index on project or name: a project's run count is kept in run_counts and a run is
--- found by name through refs, 'run:<name>'; each index costs every run start a page.)
+CREATE INDEX IF NOT EXISTS runs_by_name ON runs (name);
 
 -- history: the metric history of a run, one row per (step, key) logged with run.log.
 -- value holds numbers (including +-inf); data holds every other value as JSON

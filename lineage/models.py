@@ -41,7 +41,9 @@ class Run(SQLModel, table=True):
     __tablename__ = "runs"
     __table_args__ = (
         CheckConstraint("state IN ('running', 'finished', 'failed', 'crashed')"),
+        Index("runs_by_project_name", "project", "name"),
         Index("runs_running", "host", sqlite_where=text("state = 'running'")),
+        Index("runs_by_name", "name"),
     )
     id: str = _text(primary_key=True)
     project: str = _text()

@@ -185,8 +185,7 @@ def _subgraph(store: Store, direction: str, key: str, rows: list[tuple], limited
     seen, level, depth = {begin}, [begin], 0
     empty: list[str] = []
     while level:
-        if len(level) > 1:
-            level.sort()
+        level.sort()
         reached = []
         for node in level:
             kind, _, id = node.partition(":")
@@ -202,11 +201,7 @@ def _subgraph(store: Store, direction: str, key: str, rows: list[tuple], limited
         pairs = [(target, source) for source, target in pairs]
     pairs.sort()
     edges = [{"kind": "produced" if s[0] == "r" else "consumed", "source": s, "target": t} for s, t in pairs]
-    # The frozen dataclass's __init__ sets each field through object.__setattr__ (over 1 us,
-    # a tenth of a small walk); filling its __dict__ gives the same object.
-    sub = object.__new__(Subgraph)
-    sub.__dict__.update(store=store, start=begin, direction=direction, nodes=nodes, edges=edges)
-    return sub
+    return Subgraph(store, begin, direction, nodes, edges)
 
 
 def ancestry(store: Store, ref: str, depth: int | None = None) -> Subgraph:

@@ -94,7 +94,7 @@ def test_delete_keeps_lineage_moves_latest_and_refuses_aliased(store_dir):
     assert again.version == "v2"
 
 
-def test_a_run_is_found_by_its_name_through_refs_as_it_is_now(tmp_path):
+def test_a_run_is_found_by_its_name_as_it_is_now(tmp_path):
     store_dir = tmp_path / "s"
     with lineage.init(project="p", name="first", dir=store_dir) as first:
         pass

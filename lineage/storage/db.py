@@ -125,11 +125,9 @@ MIGRATIONS: dict[int, str] = {
     + f"\nINSERT OR IGNORE INTO downstream (node, next, next_label) {DOWNSTREAM_FROM_ROWS};",
     # 10: folder_state, the re-log cache of folders added whole (filled by the next add_dir).
     9: _schema_part("folder_state"),
-    # 11: run_counts, each project's run count (a run's default name), with its trigger, filled in;
-    # the runs' indexes on name go (refs finds a run by name; each index costs every run start a page).
+    # 11: run_counts, each project's run count (a run's default name), with its trigger, filled in.
     10: _schema_part(r"run_counts|run_counts_add")
-    + "\nINSERT OR REPLACE INTO run_counts (project, runs) SELECT project, count(*) FROM runs GROUP BY project;"
-    "\nDROP INDEX IF EXISTS runs_by_project_name;\nDROP INDEX IF EXISTS runs_by_name;",
+    + "\nINSERT OR REPLACE INTO run_counts (project, runs) SELECT project, count(*) FROM runs GROUP BY project;",
 }
 
 

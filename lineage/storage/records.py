@@ -140,10 +140,8 @@ def run_by_id(db, run_id: str | None) -> RunInfo | None:
 
 
 def runs_named(db, key: str) -> list[RunInfo]:
-    """The run whose id is ``key``, else the runs named ``key`` (found through refs: runs has no index on name)."""
-    return run_infos(db, "WHERE id = ?", (key,)) or run_infos(
-        db, "WHERE id IN (SELECT id FROM refs WHERE ref = ? AND kind = 'run') AND name = ?", ("run:" + key, key)
-    )
+    """The run whose id is ``key``, else the runs named ``key``."""
+    return run_infos(db, "WHERE id = ?", (key,)) or run_infos(db, "WHERE name = ?", (key,))
 
 
 def runs_by_ids(db, ids: list[str]) -> list[RunInfo]:
