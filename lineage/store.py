@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import itertools
-import operator
 import os
-import sys
 import threading
 import time
 import uuid
-from array import array
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Self, cast
 
+from . import folderstate
 from .blobroot import Blobs, check_root, claim_root, open_blob_root, root_owner
 from .blobs import DIGEST_RE, BlobInfo, BlobStore, all_digests
 from .errors import ConflictError, InvalidArgumentError, LineageError, NotFoundError, StoreBusyError
@@ -362,16 +359,16 @@ class StoreHandle:
         todo: list[tuple[list[BlobInfo | None], int, str, os.stat_result]] = []  # (folder's list, index, source, stat)
         changed: list[tuple[Folder, list[BlobInfo | None], str]] = []  # (folder, its list, its stats packed)
         for folder in folders:
-            keys = _packed_stats(folder.stats)
-            stats = _hex(keys)
+            keys = folderstate.packed_stats(folder.stats)
+            stats = folderstate.to_hex(keys)
             names = "/".join(folder.names)
             row = known.get(folder.source)
             if row is not None and row[0] == names and row[1] == stats:
-                blobs = _cached_blobs(row, keys)
+                blobs = folderstate.cached_blobs(row, keys)
                 if blobs is not None:
                     out.append(blobs)
                     continue
-            found = _some_cached_blobs(row, folder.names, keys)
+            found = folderstate.some_cached_blobs(row, folder.names, keys)
             for i, blob in enumerate(found):
                 if blob is None:
                     todo.append((found, i, f"{folder.source}/{folder.names[i]}", folder.stats[i]))
@@ -384,19 +381,9 @@ class StoreHandle:
         if changed:
             recent = started - RACY_NS
             fresh = {id(st) for _, _, _, st in todo if max(st.st_ctime_ns, st.st_mtime_ns) >= recent}
-            rows = []
-            for folder, found, stats in changed:
-                if fresh or _NO_KEY.hex() in stats:  # not to remember: all zeros, which no file's stat matches
-                    packed = bytearray.fromhex(stats)
-                    for i, st in enumerate(folder.stats):
-                        if id(st) in fresh or packed[40 * i : 40 * i + 40] == _NO_KEY:
-                            packed[40 * i : 40 * i + 40] = bytes(40)
-                    stats = packed.hex()
-                blobs = cast(list[BlobInfo], found)
-                mtimes = array("Q", [b.mtime_ns for b in blobs])
-                rows.append(
-                    (folder.source, "/".join(folder.names), stats, "\n".join(b.sha256 for b in blobs), _hex(mtimes))
-                )
+            rows = [
+                folderstate.row(folder, cast(list[BlobInfo], found), stats, fresh) for folder, found, stats in changed
+            ]
             blob_rows.remember_folder_states(self.db, rows)
         return out
 
@@ -493,83 +480,6 @@ class StoreHandle:
             ids = ", ".join(r.id for r in found)
             raise InvalidArgumentError(f"several runs are named {key!r} (ids {ids}): use run:<id>")
         return found[0]
-
-
-_STAT_KEY = operator.attrgetter("st_ino", "st_ctime_ns", "st_mtime_ns", "st_size", "st_mode")
-_NO_KEY = b"\xff" * 40  # a stat that cannot be packed (a time before 1970): never matches a remembered one
-
-
-def _hex(values: array) -> str:
-    """Unsigned 64-bit integers as folder_state packs them: little-endian, in hex."""
-    if sys.byteorder != "little":
-        values = array("Q", values)
-        values.byteswap()
-    return values.tobytes().hex()
-
-
-def _unhex(text: str) -> array | None:
-    """:func:`_hex` read back; None if the text is no such packing (a damaged or forged row)."""
-    try:
-        values = array("Q", bytes.fromhex(text))
-    except (ValueError, TypeError):
-        return None
-    if sys.byteorder != "little":
-        values.byteswap()
-    return values
-
-
-def _packed_stats(stats: list[os.stat_result]) -> array:
-    """The (inode, ctime_ns, mtime_ns, size, mode) of each stat, packed as folder_state keeps them."""
-    try:
-        return array("Q", itertools.chain.from_iterable(map(_STAT_KEY, stats)))
-    except OverflowError:  # a negative time: that file is never remembered
-        parts = []
-        for st in stats:
-            try:
-                parts.append(array("Q", _STAT_KEY(st)).tobytes())
-            except OverflowError:
-                parts.append(_NO_KEY)
-        return array("Q", b"".join(parts))
-
-
-def _cached_blobs(row: tuple[str, str, str, str], keys: array) -> list[BlobInfo] | None:
-    """The blobs of a folder whose files all match its folder_state row; None if the row is damaged."""
-    digests = row[2].split("\n") if row[2] else []
-    mtimes = _unhex(row[3])
-    if mtimes is None or not (len(digests) == len(mtimes) == len(keys) // 5):
-        return None
-    if not all_digests(digests):  # type: ignore[arg-type]
-        return None
-    fields = zip(digests, keys[3::5], mtimes, strict=True)
-    return list(map(tuple.__new__, itertools.repeat(BlobInfo), fields))  # type: ignore[arg-type]  # BlobInfos, in C
-
-
-def _some_cached_blobs(row: tuple[str, str, str, str] | None, names: list[str], keys: array) -> list[BlobInfo | None]:
-    """Each file's blob if its stat is the one its folder's row remembers, else None (copy it).
-
-    A damaged or forged row remembers nothing; a forged digest in it is never trusted.
-    """
-    if row is None:
-        return [None] * len(names)
-    old_names = row[0].split("/") if row[0] else []
-    old_keys, mtimes = _unhex(row[1]), _unhex(row[3])
-    digests = row[2].split("\n") if row[2] else []
-    if (
-        old_keys is None
-        or mtimes is None
-        or not (len(old_names) == len(digests) == len(mtimes) == len(old_keys) // 5)
-        or len(old_keys) % 5
-    ):
-        return [None] * len(names)
-    where = {name: i for i, name in enumerate(old_names)}
-    out: list[BlobInfo | None] = []
-    for j, name in enumerate(names):
-        i = where.get(name)
-        if i is not None and old_keys[5 * i : 5 * i + 5] == keys[5 * j : 5 * j + 5] and DIGEST_RE.fullmatch(digests[i]):
-            out.append(BlobInfo(digests[i], keys[5 * j + 3], mtimes[i]))
-        else:
-            out.append(None)
-    return out
 
 
 def _read_sources(blobs: Blobs, todo: list[tuple[str, str, os.stat_result]]) -> list[BlobInfo]:
