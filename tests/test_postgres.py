@@ -115,6 +115,29 @@ def test_a_store_made_at_schema_8_migrates_to_a_fresh_stores_schema_and_keeps_it
     store.close()
 
 
+def test_run_counts_count_runs_however_many_one_statement_inserts(store_on_postgres):
+    # PostgreSQL's run_counts trigger runs once per statement (a COPY of many runs updates each
+    # project's row once); the counts must still be exact, and the next default name follow them.
+    url = store_on_postgres
+    with lineage.init(project="p", dir=url):
+        pass
+    columns = "id, project, name, state, started_at, host, pid"
+    with psycopg.connect(url) as con:
+        with con.cursor().copy(f"COPY runs ({columns}) FROM STDIN") as copy:
+            for i in range(3000):
+                copy.write_row((f"c{i}", "p" if i % 3 else "q", f"n{i}", "finished", "2026-01-01T00:00:00Z", "h", 1))
+        con.execute(
+            f"INSERT INTO runs ({columns}) VALUES ('c0', 'q', 'again', 'finished', 'x', 'h', 1), "
+            "('m1', 'q', 'm1', 'finished', 'x', 'h', 1), ('m2', 'r', 'm2', 'finished', 'x', 'h', 1) "
+            "ON CONFLICT (id) DO NOTHING"
+        )
+        counted = dict(con.execute("SELECT project, count(*) FROM runs GROUP BY project").fetchall())
+        assert dict(con.execute("SELECT project, runs FROM run_counts").fetchall()) == counted
+    assert counted == {"p": 2001, "q": 1001, "r": 1}
+    with lineage.init(project="q", dir=url) as run:
+        assert run.name.endswith("-1002")
+
+
 def test_wide_values_keep_their_range_on_postgresql(store_on_postgres):
     # SQLite integers are 64-bit and its REAL a double: so are the PostgreSQL columns.
     with lineage.init(project="p", dir=store_on_postgres) as run:

@@ -171,10 +171,15 @@ CREATE OR REPLACE TRIGGER walks_relabel_run AFTER UPDATE OF name, job_type ON ru
     FOR EACH ROW EXECUTE FUNCTION walks_relabel_run();
 
 -- trigger: run_counts_add
+-- Once per statement, not per row as in SQLite: a COPY or a many-row INSERT adds its runs'
+-- count to each project's row in one update. Each update of a row in one transaction leaves a
+-- row version the next update walks past, so a count kept per row made a bulk load of n runs
+-- cost n^2 (a 1M-version store's COPY of runs did not end in 15 minutes).
 CREATE OR REPLACE FUNCTION run_counts_add() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO run_counts (project, runs) VALUES (NEW.project, 1)
-    ON CONFLICT (project) DO UPDATE SET runs = run_counts.runs + 1;
+    INSERT INTO run_counts (project, runs) SELECT project, count(*) FROM added GROUP BY project
+    ON CONFLICT (project) DO UPDATE SET runs = run_counts.runs + excluded.runs;
     RETURN NULL;
 END $$;
-CREATE OR REPLACE TRIGGER run_counts_add AFTER INSERT ON runs FOR EACH ROW EXECUTE FUNCTION run_counts_add();
+CREATE OR REPLACE TRIGGER run_counts_add AFTER INSERT ON runs REFERENCING NEW TABLE AS added
+    FOR EACH STATEMENT EXECUTE FUNCTION run_counts_add();
