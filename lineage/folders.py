@@ -13,38 +13,10 @@ from .errors import InvalidArgumentError
 def walk_folder(root: Path) -> list[tuple[str, str]]:
     """Every file under ``root`` as (relative '/' path, source), following links inside it.
 
+    :func:`scan_folder`'s files, one list (a folder's files before its subfolders').
     Raises InvalidArgumentError for a link pointing out of ``root``.
     """
-    real_root = os.path.realpath(root)
-    out: list[tuple[str, str]] = []
-    seen_dirs = {real_root}
-
-    def visit(folder: str, rel: str) -> None:
-        with os.scandir(folder) as entries:
-            for entry in sorted(entries, key=lambda e: e.name):
-                child_rel = f"{rel}{entry.name}"
-                child = entry.path
-                if entry.is_symlink():
-                    target = os.path.realpath(child)
-                    if os.path.commonpath([real_root, target]) != real_root:
-                        raise InvalidArgumentError(
-                            f"link {child!r} points out of the added folder (to {target!r}): copy the file in instead"
-                        )
-                    if os.path.isdir(target):
-                        if target in seen_dirs:
-                            continue  # a link back up the tree: its files are added once
-                        seen_dirs.add(target)
-                        visit(child, child_rel + "/")
-                    elif os.path.isfile(target):
-                        out.append((child_rel, child))
-                elif entry.is_dir():
-                    seen_dirs.add(os.path.realpath(child))
-                    visit(child, child_rel + "/")
-                elif entry.is_file():
-                    out.append((child_rel, child))
-
-    visit(os.path.abspath(root), "")
-    return out
+    return [(folder.prefix + name, f"{folder.source}/{name}") for folder in scan_folder(root) for name in folder.names]
 
 
 class Folder(NamedTuple):
@@ -64,7 +36,7 @@ class Folder(NamedTuple):
 def scan_folder(root: Path) -> list[Folder]:
     """Every folder under ``root`` with its files and their stats, following links inside it.
 
-    What :func:`walk_folder` finds, grouped by folder, with one ``lstat`` per entry (the
+    Every file under ``root``, grouped by folder, with one ``lstat`` per entry (the
     stat the re-log cache compares; a link's target is stat'ed once more): a folder's
     files come before its subfolders'. Raises InvalidArgumentError for a link pointing out
     of ``root`` and for an entry that cannot be read.
@@ -107,7 +79,7 @@ def scan_folder(root: Path) -> list[Folder]:
                     files.append(name)
                     file_stats.append(os.stat(child))
         out.append(Folder(folder, rel, files, file_stats))
-        # Each subfolder in turn, after the ones before it (as walk_folder meets them).
+        # Each subfolder in turn, in name order.
         for name, linked in subfolders:
             child = f"{folder}/{name}"
             if linked is None:
