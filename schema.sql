@@ -1,10 +1,11 @@
--- lineage store schema, version 11 (2: runs_by_name, for run:<name> refs; 3: runs_running;
+-- lineage store schema, version 12 (2: runs_by_name, for run:<name> refs; 3: runs_running;
 -- 4: reference_files, for artifact.add_reference; runs.group_name and runs.tags;
 -- versions.tags and versions.expires_at (W&B's ttl); registry_links, registry_aliases;
 -- 5: openlineage_backlog; 6: refs, the table every ref is resolved through; 7: file_state
 -- keyed with ctime; 8: store_settings, where a store keeps its blob root; 9: upstream and
 -- downstream, the edges as the walks read them; 10: folder_state, the re-log cache of
--- folders added whole; 11: run_counts, each project's run count).
+-- folders added whole; 11: run_counts, each project's run count; 12: refs.label, the label of
+-- the node a ref names, so a walk's start costs one index seek).
 --
 -- This file is the one definition of a store's database. `lineage` runs it to create
 -- a new store (every statement is idempotent), `PRAGMA user_version` records which
@@ -16,7 +17,7 @@
 -- Edges point the way data flows: producing run -> version -> consuming run.
 -- Times are ISO 8601 UTC text ('2026-11-23T10:00:00.123456Z'), so they sort as text.
 
-PRAGMA user_version = 11;
+PRAGMA user_version = 12;
 
 -- runs: one row per run (a process step of a pipeline): who, what kind, its state.
 -- config holds the run's config as a JSON object; pid/host/pid_started let a later
@@ -305,19 +306,21 @@ CREATE TRIGGER IF NOT EXISTS run_counts_add AFTER INSERT ON runs BEGIN
 END;
 
 -- refs: every ref a version or run answers to, so SQL and Python resolve a ref the same
--- way, with one index lookup: SELECT kind, id FROM refs WHERE ref = 'mnist-raw:v0'.
+-- way, with one index lookup: SELECT kind, id, label FROM refs WHERE ref = 'mnist-raw:v0'.
 -- A version answers to name:vN and project/name:vN; to name:<alias> and project/name:<alias>
 -- for each alias it holds; and, holding 'latest', to name and project/name. A run answers
 -- to run:<id> and run:<name>. kind is 'run' or 'version' and id the run id or the version id
--- as text, as the lineage queries return them. A ref with several rows (a name in two
+-- as text, as the lineage queries return them, and label the node's label in the exploded
+-- graph ('train:sunny-smoke-4', 'model:trained-model:v0'). A ref with several rows (a name in two
 -- projects, a run name used twice) is ambiguous: the queries treat it as naming nothing.
 -- The triggers below keep it in step with runs, versions and aliases (a run may be renamed,
--- as W&B's run.name = ...; nothing renames artifacts, and runs and versions are never
--- removed). Registry refs (model-registry/name:alias) are not listed: Python resolves them.
+-- as W&B's run.name = ..., or given another job_type; nothing renames artifacts, and runs and
+-- versions are never removed). Registry refs (model-registry/name:alias) are not listed: Python resolves them.
 CREATE TABLE IF NOT EXISTS refs (
-    ref  TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    id   TEXT NOT NULL,
+    ref   TEXT NOT NULL,
+    kind  TEXT NOT NULL,
+    id    TEXT NOT NULL,
+    label TEXT NOT NULL,
     PRIMARY KEY (ref, kind, id)
 ) WITHOUT ROWID;
 
@@ -328,26 +331,33 @@ CREATE VIEW IF NOT EXISTS artifact_prefixes (artifact_id, prefix) AS
     SELECT id, project || '/' || name FROM artifacts;
 
 CREATE TRIGGER IF NOT EXISTS refs_add_run AFTER INSERT ON runs BEGIN
-    INSERT OR IGNORE INTO refs (ref, kind, id)
-    VALUES ('run:' || NEW.id, 'run', NEW.id), ('run:' || NEW.name, 'run', NEW.id);
+    INSERT OR IGNORE INTO refs (ref, kind, id, label)
+    VALUES ('run:' || NEW.id, 'run', NEW.id, coalesce(NEW.job_type, 'run') || ':' || NEW.name),
+           ('run:' || NEW.name, 'run', NEW.id, coalesce(NEW.job_type, 'run') || ':' || NEW.name);
 END;
 
--- A renamed run answers to its new name only (its id stays a ref of its own).
-CREATE TRIGGER IF NOT EXISTS refs_rename_run AFTER UPDATE OF name ON runs BEGIN
+-- A renamed run answers to its new name only (its id stays a ref of its own); a run renamed
+-- or given another job_type has a new label in both its refs.
+CREATE TRIGGER IF NOT EXISTS refs_rename_run AFTER UPDATE OF name, job_type ON runs BEGIN
     DELETE FROM refs WHERE ref = 'run:' || OLD.name AND kind = 'run' AND id = OLD.id AND OLD.name <> OLD.id;
-    INSERT OR IGNORE INTO refs (ref, kind, id) VALUES ('run:' || NEW.name, 'run', NEW.id);
+    INSERT OR IGNORE INTO refs (ref, kind, id, label)
+    VALUES ('run:' || NEW.name, 'run', NEW.id, coalesce(NEW.job_type, 'run') || ':' || NEW.name);
+    UPDATE refs SET label = coalesce(NEW.job_type, 'run') || ':' || NEW.name
+    WHERE ref IN ('run:' || NEW.id, 'run:' || NEW.name) AND kind = 'run' AND id = NEW.id;
 END;
 
 CREATE TRIGGER IF NOT EXISTS refs_add_version AFTER INSERT ON versions BEGIN
-    INSERT OR IGNORE INTO refs (ref, kind, id)
-    SELECT prefix || ':v' || NEW.number, 'version', CAST(NEW.id AS TEXT)
-    FROM artifact_prefixes WHERE artifact_id = NEW.artifact_id;
+    INSERT OR IGNORE INTO refs (ref, kind, id, label)
+    SELECT p.prefix || ':v' || NEW.number, 'version', CAST(NEW.id AS TEXT), a.type || ':' || a.name || ':v' || NEW.number
+    FROM artifact_prefixes p JOIN artifacts a ON a.id = p.artifact_id WHERE p.artifact_id = NEW.artifact_id;
 END;
 
 -- An alias gives its version name:<alias> (and, for 'latest', the bare name too).
 CREATE TRIGGER IF NOT EXISTS refs_add_alias AFTER INSERT ON aliases BEGIN
-    INSERT OR IGNORE INTO refs (ref, kind, id)
-    SELECT prefix || suffix, 'version', CAST(NEW.version_id AS TEXT)
+    INSERT OR IGNORE INTO refs (ref, kind, id, label)
+    SELECT prefix || suffix, 'version', CAST(NEW.version_id AS TEXT), (
+        SELECT a.type || ':' || a.name || ':v' || v.number
+        FROM versions v JOIN artifacts a ON a.id = v.artifact_id WHERE v.id = NEW.version_id)
     FROM artifact_prefixes
     CROSS JOIN (SELECT ':' || NEW.alias AS suffix UNION ALL SELECT '' WHERE NEW.alias = 'latest')
     WHERE artifact_id = NEW.artifact_id;
@@ -368,8 +378,10 @@ CREATE TRIGGER IF NOT EXISTS refs_move_alias AFTER UPDATE ON aliases BEGIN
         SELECT prefix || suffix FROM artifact_prefixes
         CROSS JOIN (SELECT ':' || OLD.alias AS suffix UNION ALL SELECT '' WHERE OLD.alias = 'latest')
         WHERE artifact_id = OLD.artifact_id);
-    INSERT OR IGNORE INTO refs (ref, kind, id)
-    SELECT prefix || suffix, 'version', CAST(NEW.version_id AS TEXT)
+    INSERT OR IGNORE INTO refs (ref, kind, id, label)
+    SELECT prefix || suffix, 'version', CAST(NEW.version_id AS TEXT), (
+        SELECT a.type || ':' || a.name || ':v' || v.number
+        FROM versions v JOIN artifacts a ON a.id = v.artifact_id WHERE v.id = NEW.version_id)
     FROM artifact_prefixes
     CROSS JOIN (SELECT ':' || NEW.alias AS suffix UNION ALL SELECT '' WHERE NEW.alias = 'latest')
     WHERE artifact_id = NEW.artifact_id;

@@ -295,6 +295,7 @@ class Ref(SQLModel, table=True):
     ref: str = _text(primary_key=True)
     kind: str = _text(primary_key=True)
     id: str = _text(primary_key=True)
+    label: str = _text()
 
 
 class StoreSetting(SQLModel, table=True):

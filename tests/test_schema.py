@@ -172,29 +172,39 @@ def test_open_finds_running_runs_through_the_small_index_also_after_analyze(tmp_
     assert any("USING INDEX runs_running" in row[-1] for row in plan), plan
 
 
-def refs_from_tables(path) -> set[tuple[str, str, str]]:
-    """Every ref the store's rows give, computed in Python: what the refs table must hold."""
+def refs_from_tables(path) -> set[tuple[str, str, str, str]]:
+    """Every ref the store's rows give, with its node's label, computed in Python: what the
+    refs table must hold."""
     con = sqlite3.connect(path)
     out = set()
-    for id, name in con.execute("SELECT id, name FROM runs"):
-        out |= {(f"run:{id}", "run", id), (f"run:{name}", "run", id)}
-    artifacts = {id: (project, name) for id, project, name in con.execute("SELECT id, project, name FROM artifacts")}
+    for id, name, job_type in con.execute("SELECT id, name, job_type FROM runs"):
+        label = f"{job_type or 'run'}:{name}"
+        out |= {(f"run:{id}", "run", id, label), (f"run:{name}", "run", id, label)}
+    artifacts = {
+        id: (project, name, type)
+        for id, project, name, type in con.execute("SELECT id, project, name, type FROM artifacts")
+    }
+    numbers = {}
     for vid, artifact, number in con.execute("SELECT id, artifact_id, number FROM versions"):
-        project, name = artifacts[artifact]
-        out |= {(f"{name}:v{number}", "version", str(vid)), (f"{project}/{name}:v{number}", "version", str(vid))}
+        project, name, type = artifacts[artifact]
+        numbers[vid] = label = f"{type}:{name}:v{number}"
+        out |= {
+            (f"{name}:v{number}", "version", str(vid), label),
+            (f"{project}/{name}:v{number}", "version", str(vid), label),
+        }
     for artifact, alias, vid in con.execute("SELECT artifact_id, alias, version_id FROM aliases"):
-        project, name = artifacts[artifact]
+        project, name, _ = artifacts[artifact]
         for prefix in (name, f"{project}/{name}"):
-            out.add((f"{prefix}:{alias}", "version", str(vid)))
+            out.add((f"{prefix}:{alias}", "version", str(vid), numbers[vid]))
             if alias == "latest":
-                out.add((prefix, "version", str(vid)))
+                out.add((prefix, "version", str(vid), numbers[vid]))
     con.close()
     return out
 
 
-def refs_table(path) -> set[tuple[str, str, str]]:
+def refs_table(path) -> set[tuple[str, str, str, str]]:
     con = sqlite3.connect(path)
-    rows = set(con.execute("SELECT ref, kind, id FROM refs"))
+    rows = set(con.execute("SELECT ref, kind, id, label FROM refs"))
     con.close()
     return rows
 
@@ -225,8 +235,9 @@ def test_refs_table_follows_runs_versions_and_aliases(tmp_path):
         "SELECT CAST(v.id AS TEXT) FROM versions v JOIN artifacts a ON a.id = v.artifact_id "
         "WHERE a.project = 'mnist' AND v.number = 1"
     )[0]
-    assert {("mnist/data", "version", latest_v1), ("mnist/data:best", "version", latest_v1)} <= rows
-    assert not any(ref == "other/data:best" for ref, _, _ in rows)
+    label = "dataset:data:v1"
+    assert {("mnist/data", "version", latest_v1, label), ("mnist/data:best", "version", latest_v1, label)} <= rows
+    assert not any(ref == "other/data:best" for ref, _, _, _ in rows)
     assert len([r for r in rows if r[0] == "data:latest"]) == 2  # ambiguous: the queries name nothing
     store.close()
 
@@ -251,14 +262,14 @@ def test_a_store_from_before_the_refs_table_gets_it_filled(tmp_path):
     con.executescript(dbmod.schema_sql())
     con.close()
     assert _describe(path) == _describe(fresh)
+    assert views_and_triggers(path) == views_and_triggers(fresh)
 
-    def objects(db):
-        con = sqlite3.connect(db)
-        rows = set(con.execute("SELECT type, name, sql FROM sqlite_master WHERE type IN ('view', 'trigger')"))
-        con.close()
-        return rows
 
-    assert objects(path) == objects(fresh)
+def views_and_triggers(db) -> set[tuple[str, str, str]]:
+    con = sqlite3.connect(db)
+    rows = set(con.execute("SELECT type, name, sql FROM sqlite_master WHERE type IN ('view', 'trigger')"))
+    con.close()
+    return rows
 
 
 @pytest.mark.parametrize("version", [2, dbmod.SCHEMA_VERSION])
@@ -350,6 +361,11 @@ def test_walk_tables_follow_edges_renames_deletes_and_gc(tmp_path):
     runs.set_column(store.db, trainer, "job_type", "fine-tune")
     assert ("version:3", f"run:{trainer}", "fine-tune:renamed-run") in walk_tables(path)[0]
     assert walk_tables(path) == walks_from_tables(path)
+    # The refs table's labels follow too: a walk's start is labelled from it.
+    assert refs_table(path) == refs_from_tables(path)
+    assert {(f"run:{trainer}", "run", trainer, "fine-tune:renamed-run")} <= refs_table(path)
+    for ref in (f"run:{trainer}", "run:renamed-run"):
+        assert store.impact(ref).nodes[0]["label"] == store.ancestry(ref).nodes[0]["label"] == "fine-tune:renamed-run"
     store.delete("raw:v0")  # the version stays in the graph
     store.gc()
     assert walk_tables(path) == walks_from_tables(path) and len(walk_tables(path)[0]) == 5
@@ -382,6 +398,43 @@ def test_a_store_from_before_the_walk_tables_gets_them_filled(tmp_path):
     assert walk_tables(path) == expected == walks_from_tables(path)
     assert len(store.impact("raw:v0").nodes) == 3
     store.close()
+
+
+def test_a_store_from_before_refs_labels_gets_them_filled(tmp_path):
+    store = log_projects(tmp_path / "s")
+    store.close()
+    path = tmp_path / "s" / "lineage.db"
+    expected = refs_table(path)
+    con = sqlite3.connect(path)  # version 11's refs: no label column, a rename trigger on name only
+    for name in dbmod.REFS_TRIGGERS:
+        con.execute(f"DROP TRIGGER {name}")
+    con.execute(
+        "CREATE TABLE old_refs (ref TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL, "
+        "PRIMARY KEY (ref, kind, id)) WITHOUT ROWID"
+    )
+    con.execute("INSERT INTO old_refs SELECT ref, kind, id FROM refs")
+    con.execute("DROP TABLE refs")
+    con.execute("ALTER TABLE old_refs RENAME TO refs")
+    con.execute(
+        "CREATE TRIGGER refs_rename_run AFTER UPDATE OF name ON runs BEGIN "
+        "DELETE FROM refs WHERE ref = 'run:' || OLD.name AND kind = 'run' AND id = OLD.id AND OLD.name <> OLD.id; "
+        "INSERT OR IGNORE INTO refs (ref, kind, id) VALUES ('run:' || NEW.name, 'run', NEW.id); END"
+    )
+    con.execute("PRAGMA user_version = 11")
+    con.commit()
+    con.close()
+    store = lineage.Store(tmp_path / "s")
+    assert store.db.read_one("PRAGMA user_version")[0] == dbmod.SCHEMA_VERSION
+    assert refs_table(path) == expected == refs_from_tables(path)
+    start, producer = store.ancestry("mnist/data:best").nodes
+    assert start["label"] == "dataset:data:v1" and producer["label"].startswith("load:")
+    store.close()
+    fresh = tmp_path / "fresh.db"
+    con = sqlite3.connect(fresh)
+    con.executescript(dbmod.schema_sql())
+    con.close()
+    assert _describe(path) == _describe(fresh)
+    assert views_and_triggers(path) == views_and_triggers(fresh)  # the refs triggers recreated, not kept
 
 
 def test_a_store_from_before_run_counts_adds_its_runs_and_names_the_next_one_after_them(tmp_path):

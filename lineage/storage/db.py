@@ -61,22 +61,40 @@ def _schema_part(names: str) -> str:
     return "\n".join(s for s in statements(schema_sql()) if wanted.search(s))
 
 
-# Every row the refs table should hold, computed from runs, versions and aliases (what its
-# triggers keep it equal to): fills it in when a store is upgraded, and fsck compares.
+# Every row the refs table should hold, (ref, kind, id, label), computed from runs, versions
+# and aliases with the labels of run_labels and version_refs (what its triggers keep it equal
+# to): fills it in when a store is upgraded, and fsck compares.
 REFS_FROM_ROWS = """
-    SELECT 'run:' || id, 'run', id FROM runs
+    SELECT 'run:' || run_id, 'run', run_id, label FROM run_labels
     UNION ALL
-    SELECT 'run:' || name, 'run', id FROM runs
+    SELECT 'run:' || name, 'run', run_id, label FROM run_labels
     UNION ALL
-    SELECT p.prefix || ':v' || v.number, 'version', CAST(v.id AS TEXT)
-    FROM versions v JOIN artifact_prefixes p ON p.artifact_id = v.artifact_id
+    SELECT p.prefix || ':v' || v.number, 'version', CAST(v.id AS TEXT), a.type || ':' || a.name || ':v' || v.number
+    FROM versions v JOIN artifacts a ON a.id = v.artifact_id JOIN artifact_prefixes p ON p.artifact_id = v.artifact_id
     UNION ALL
-    SELECT p.prefix || ':' || al.alias, 'version', CAST(al.version_id AS TEXT)
-    FROM aliases al JOIN artifact_prefixes p ON p.artifact_id = al.artifact_id
+    SELECT p.prefix || ':' || al.alias, 'version', CAST(al.version_id AS TEXT),
+           a.type || ':' || a.name || ':v' || v.number
+    FROM aliases al JOIN versions v ON v.id = al.version_id JOIN artifacts a ON a.id = v.artifact_id
+    JOIN artifact_prefixes p ON p.artifact_id = al.artifact_id
     UNION ALL
-    SELECT p.prefix, 'version', CAST(al.version_id AS TEXT)
-    FROM aliases al JOIN artifact_prefixes p ON p.artifact_id = al.artifact_id WHERE al.alias = 'latest'
+    SELECT p.prefix, 'version', CAST(al.version_id AS TEXT), a.type || ':' || a.name || ':v' || v.number
+    FROM aliases al JOIN versions v ON v.id = al.version_id JOIN artifacts a ON a.id = v.artifact_id
+    JOIN artifact_prefixes p ON p.artifact_id = al.artifact_id WHERE al.alias = 'latest'
 """
+# The refs table's triggers (schema.sql), dropped before a migration recreates them.
+REFS_TRIGGERS = (
+    "refs_add_run",
+    "refs_rename_run",
+    "refs_add_version",
+    "refs_add_alias",
+    "refs_drop_alias",
+    "refs_move_alias",
+)
+# The refs table and its triggers as schema.sql defines them, filled in (from any version since 6).
+CREATE_REFS = (
+    _schema_part(r"refs|artifact_prefixes|refs_\w+")
+    + f"\nINSERT OR IGNORE INTO refs (ref, kind, id, label) {REFS_FROM_ROWS};"
+)
 
 # Every row the walks' tables upstream and downstream should hold, computed from produced,
 # consumed and the labels (what their triggers keep them equal to): fills them in when a
@@ -112,8 +130,7 @@ MIGRATIONS: dict[int, str] = {
     # 5: the OpenLineage events live emission could not deliver.
     4: _schema_part(r"openlineage_backlog"),
     # 6: the refs table with its view and triggers as schema.sql defines them, filled in.
-    5: _schema_part(r"refs|artifact_prefixes|refs_\w+")
-    + f"\nINSERT OR IGNORE INTO refs (ref, kind, id) {REFS_FROM_ROWS};",
+    5: CREATE_REFS,
     # 7: file_state is a cache: rebuilt with ctime in its key, old entries (which could
     # name stale content) are dropped and the files are hashed once more.
     6: "DROP TABLE IF EXISTS file_state;\n" + _schema_part("file_state"),
@@ -128,6 +145,8 @@ MIGRATIONS: dict[int, str] = {
     # 11: run_counts, each project's run count (a run's default name), with its trigger, filled in.
     10: _schema_part(r"run_counts|run_counts_add")
     + "\nINSERT OR REPLACE INTO run_counts (project, runs) SELECT project, count(*) FROM runs GROUP BY project;",
+    # 12: refs with each node's label, its triggers recreated (PostgreSQL replaces them, by name).
+    11: "".join(f"DROP TRIGGER IF EXISTS {name};\n" for name in REFS_TRIGGERS) + "DROP TABLE refs;\n" + CREATE_REFS,
 }
 
 

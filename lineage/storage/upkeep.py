@@ -51,10 +51,12 @@ WHERE v.deleted_at IS NOT NULL OR v.artifact_id != al.artifact_id
 # Rows the refs table lacks, then rows it holds that nothing gives.
 # (Each subquery named: PostgreSQL before 16 requires it.)
 MISSING_REFS_SQL = (
-    f"SELECT count(*) FROM (SELECT * FROM ({REFS_FROM_ROWS}) AS given EXCEPT SELECT ref, kind, id FROM refs) AS missing"
+    f"SELECT count(*) FROM (SELECT * FROM ({REFS_FROM_ROWS}) AS given "
+    "EXCEPT SELECT ref, kind, id, label FROM refs) AS missing"
 )
 EXTRA_REFS_SQL = (
-    f"SELECT count(*) FROM (SELECT ref, kind, id FROM refs EXCEPT SELECT * FROM ({REFS_FROM_ROWS}) AS given) AS extra"
+    "SELECT count(*) FROM (SELECT ref, kind, id, label FROM refs "
+    f"EXCEPT SELECT * FROM ({REFS_FROM_ROWS}) AS given) AS extra"
 )
 
 

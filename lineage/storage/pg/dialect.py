@@ -172,7 +172,9 @@ def schema_statements(sql: str | None = None) -> list[str]:
     triggers = trigger_statements()
     for raw in statements(schema_sql() if sql is None else sql):
         text = strip_comments(raw).strip()
-        if text.upper().startswith("PRAGMA"):
+        # A migration drops a trigger before recreating it (SQLite's CREATE TRIGGER IF NOT EXISTS
+        # keeps an old one); PostgreSQL's twin is a CREATE OR REPLACE, by the same name.
+        if text.upper().startswith(("PRAGMA", "DROP TRIGGER")):
             continue
         if text.startswith("CREATE TABLE"):
             out.append(_table_ddl(text))

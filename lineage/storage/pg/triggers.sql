@@ -6,8 +6,9 @@
 -- trigger: refs_add_run
 CREATE OR REPLACE FUNCTION refs_add_run() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO refs (ref, kind, id)
-    VALUES ('run:' || NEW.id, 'run', NEW.id), ('run:' || NEW.name, 'run', NEW.id)
+    INSERT INTO refs (ref, kind, id, label)
+    VALUES ('run:' || NEW.id, 'run', NEW.id, coalesce(NEW.job_type, 'run') || ':' || NEW.name),
+           ('run:' || NEW.name, 'run', NEW.id, coalesce(NEW.job_type, 'run') || ':' || NEW.name)
     ON CONFLICT DO NOTHING;
     RETURN NULL;
 END $$;
@@ -17,18 +18,22 @@ CREATE OR REPLACE TRIGGER refs_add_run AFTER INSERT ON runs FOR EACH ROW EXECUTE
 CREATE OR REPLACE FUNCTION refs_rename_run() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM refs WHERE ref = 'run:' || OLD.name AND kind = 'run' AND id = OLD.id AND OLD.name <> OLD.id;
-    INSERT INTO refs (ref, kind, id) VALUES ('run:' || NEW.name, 'run', NEW.id) ON CONFLICT DO NOTHING;
+    INSERT INTO refs (ref, kind, id, label)
+    VALUES ('run:' || NEW.name, 'run', NEW.id, coalesce(NEW.job_type, 'run') || ':' || NEW.name)
+    ON CONFLICT DO NOTHING;
+    UPDATE refs SET label = coalesce(NEW.job_type, 'run') || ':' || NEW.name
+    WHERE ref IN ('run:' || NEW.id, 'run:' || NEW.name) AND kind = 'run' AND id = NEW.id;
     RETURN NULL;
 END $$;
-CREATE OR REPLACE TRIGGER refs_rename_run AFTER UPDATE OF name ON runs
+CREATE OR REPLACE TRIGGER refs_rename_run AFTER UPDATE OF name, job_type ON runs
     FOR EACH ROW EXECUTE FUNCTION refs_rename_run();
 
 -- trigger: refs_add_version
 CREATE OR REPLACE FUNCTION refs_add_version() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO refs (ref, kind, id)
-    SELECT prefix || ':v' || NEW.number, 'version', CAST(NEW.id AS TEXT)
-    FROM artifact_prefixes WHERE artifact_id = NEW.artifact_id
+    INSERT INTO refs (ref, kind, id, label)
+    SELECT p.prefix || ':v' || NEW.number, 'version', CAST(NEW.id AS TEXT), a.type || ':' || a.name || ':v' || NEW.number
+    FROM artifact_prefixes p JOIN artifacts a ON a.id = p.artifact_id WHERE p.artifact_id = NEW.artifact_id
     ON CONFLICT DO NOTHING;
     RETURN NULL;
 END $$;
@@ -38,8 +43,10 @@ CREATE OR REPLACE TRIGGER refs_add_version AFTER INSERT ON versions
 -- trigger: refs_add_alias
 CREATE OR REPLACE FUNCTION refs_add_alias() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO refs (ref, kind, id)
-    SELECT prefix || suffix, 'version', CAST(NEW.version_id AS TEXT)
+    INSERT INTO refs (ref, kind, id, label)
+    SELECT prefix || suffix, 'version', CAST(NEW.version_id AS TEXT), (
+        SELECT a.type || ':' || a.name || ':v' || v.number
+        FROM versions v JOIN artifacts a ON a.id = v.artifact_id WHERE v.id = NEW.version_id)
     FROM artifact_prefixes
     CROSS JOIN (SELECT ':' || NEW.alias AS suffix UNION ALL SELECT '' WHERE NEW.alias = 'latest') AS s
     WHERE artifact_id = NEW.artifact_id
@@ -68,8 +75,10 @@ BEGIN
         SELECT prefix || suffix FROM artifact_prefixes
         CROSS JOIN (SELECT ':' || OLD.alias AS suffix UNION ALL SELECT '' WHERE OLD.alias = 'latest') AS s
         WHERE artifact_id = OLD.artifact_id);
-    INSERT INTO refs (ref, kind, id)
-    SELECT prefix || suffix, 'version', CAST(NEW.version_id AS TEXT)
+    INSERT INTO refs (ref, kind, id, label)
+    SELECT prefix || suffix, 'version', CAST(NEW.version_id AS TEXT), (
+        SELECT a.type || ':' || a.name || ':v' || v.number
+        FROM versions v JOIN artifacts a ON a.id = v.artifact_id WHERE v.id = NEW.version_id)
     FROM artifact_prefixes
     CROSS JOIN (SELECT ':' || NEW.alias AS suffix UNION ALL SELECT '' WHERE NEW.alias = 'latest') AS s
     WHERE artifact_id = NEW.artifact_id
