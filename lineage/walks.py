@@ -176,7 +176,9 @@ def _subgraph(store: Store, direction: str, key: str, rows: list[tuple], limited
     if len(starts) != 1:
         return None
     (begin,) = starts
-    if labels[begin] is None:
+    # A start with neighbours is a node of the walks' tables; one without is looked up, so a
+    # forged refs row naming nothing is not taken for a node.
+    if labels[begin] is None or (not steps.get(begin) and not graph_rows.node_exists(store.db, *begin.split(":", 1))):
         raise _damaged(store, f"ref {key!r} names no run or version of this store")
     # Breadth first from the start, a level at a time: depth is the edge count of a shortest
     # path, and nodes come by depth, then key ('run:...' before 'version:...'). With a depth

@@ -6,7 +6,7 @@
 --           [project/]name (its latest version), run:<id> or run:<name>. Deleted versions
 --           count. A ref that names nothing, or more than one thing, returns no rows.
 --   $depth  how many edges to follow; a negative value means no limit.
--- Returns one row per node reached, the start included, ordered by kind and id: kind ('run'
+-- Returns one row per node reached, the start included, in no particular order: kind ('run'
 -- or 'version'), id (the run id, or the version id as text) and label as in the exploded
 -- graph ('train:sunny-smoke-4', 'model:trained-model:v0'). Depths (edges on a shortest
 -- path from the start) are not computed here: store.ancestry adds them from the edges.
@@ -23,15 +23,11 @@
 -- ('run:<id>', 'version:<id>'), a neighbour's key and the neighbour's label. With no limit
 -- it keeps one row per node (steps stays 0), so UNION ends it on cycles and expands each
 -- node once; with a limit it keeps one row per node and steps taken.
--- Plain SQL that SQLite, DuckDB and PostgreSQL share (the anchor's cast sets the type).
+-- Plain SQL that SQLite, DuckDB and PostgreSQL share.
 WITH RECURSIVE
     -- The node $ref names, if it names one (no other refs row for it), and its label.
     start(node, label) AS (
-        SELECT r.kind || ':' || r.id, CASE r.kind
-            WHEN 'run' THEN (SELECT label FROM run_labels WHERE run_id = r.id)
-            ELSE (SELECT a.type || ':' || a.name || ':v' || v.number FROM versions v JOIN artifacts a ON a.id = v.artifact_id
-                  WHERE v.id = CASE WHEN r.kind = 'version' THEN CAST(r.id AS BIGINT) END) END
-        FROM refs r
+        SELECT r.kind || ':' || r.id, r.label FROM refs r
         WHERE r.ref = $ref AND NOT EXISTS (SELECT 1 FROM refs o WHERE o.ref = $ref AND (o.kind <> r.kind OR o.id <> r.id))
     ),
     walk(node, label, steps) AS (
@@ -41,8 +37,8 @@ WITH RECURSIVE
         SELECT s.next, s.next_label, CASE WHEN $depth < 0 THEN 0 ELSE w.steps + 1 END
         FROM walk w JOIN upstream s ON s.node = w.node
         WHERE $depth < 0 OR w.steps < $depth
-    ),
-    found(kind, node, label) AS (
-        SELECT DISTINCT CASE WHEN node LIKE 'run:%' THEN 'run' ELSE 'version' END, node, label FROM walk
     )
-SELECT kind, substr(node, length(kind) + 2) AS id, label FROM found ORDER BY kind, id;
+-- Keys split back into kind and id ('run:' is 4 characters, 'version:' 8).
+SELECT DISTINCT CASE WHEN node LIKE 'run:%' THEN 'run' ELSE 'version' END AS kind,
+       CASE WHEN node LIKE 'run:%' THEN substr(node, 5) ELSE substr(node, 9) END AS id, label
+FROM walk;

@@ -14,24 +14,12 @@ from .db import Database, chunks, marks
 # The walk of queries/ancestry.sql and impact.sql, from the nodes the refs table maps :ref to,
 # in one statement, over the walks' tables upstream and downstream (schema.sql), where each
 # step is one row with the neighbour's label. Node keys are the exploded graph's ('run:<id>',
-# 'version:<id>'). No rows when the ref names nothing; a ref naming several nodes (the file's
-# HAVING count(*) = 1) is refused by Python, which sees several starts. A forged refs row
-# names a node with no label (Python calls the store damaged); only digits are cast, where
-# PostgreSQL would fail the cast. The label is a subquery per kind: cheaper than three LEFT JOINs.
+# 'version:<id>'); the start's label is its refs row's. No rows when the ref names nothing; a
+# ref naming several nodes (the files' NOT EXISTS) is refused by Python, which sees several
+# starts. A forged refs row may name a node that is not there: Python checks a start with no
+# neighbours with node_exists (a start with neighbours is a node of the walks' tables).
 START = """
-    start(node, label) AS (
-        SELECT r.kind || ':' || r.id, CASE r.kind
-            WHEN 'run' THEN (SELECT label FROM run_labels WHERE run_id = r.id)
-            WHEN 'version' THEN (
-                SELECT a.type || ':' || a.name || ':v' || v.number
-                FROM versions v JOIN artifacts a ON a.id = v.artifact_id
-                WHERE v.id = CASE WHEN length(r.id) BETWEEN 1 AND 18 AND trim(r.id, '0123456789') = '' THEN
-                    CASE WHEN CAST(CAST(r.id AS BIGINT) AS TEXT) = r.id THEN CAST(r.id AS BIGINT) END
-                END)
-            END
-        FROM refs r
-        WHERE r.ref = :ref
-    )"""
+    start(node, label) AS (SELECT r.kind || ':' || r.id, r.label FROM refs r WHERE r.ref = :ref)"""
 # With no limit: one row per edge the walk takes, (the node it starts from, the node it
 # reaches, that node's label), and (start, start, its label) for the start. UNION expands
 # each such row once, so the edges come with the walk and no step is read twice.
@@ -81,6 +69,15 @@ def _query(name: str) -> str:
 def ref_targets(db: Database, ref: str) -> list[tuple[str, str]]:
     """(kind, id) of every node the refs table maps ``ref`` to."""
     return db.read("SELECT kind, id FROM refs WHERE ref = ?", (ref,))
+
+
+def node_exists(db: Database, kind: str, id: str) -> bool:
+    """True if the store holds the run or version ``kind``, ``id`` (as the refs table names them)."""
+    if kind == "run":
+        return db.read_one("SELECT 1 FROM runs WHERE id = ?", (id,)) is not None
+    if kind == "version" and id.isascii() and id.isdigit() and int(id) < 2**63:
+        return db.read_one("SELECT 1 FROM versions WHERE id = ?", (int(id),)) is not None
+    return False
 
 
 def walk_rows(db: Database, direction: str, ref: str, depth: int) -> list[tuple]:
