@@ -201,6 +201,21 @@ def parse_ref(text: object, project: str | None = None) -> Ref:
     return Ref(name=name, selector=selector, project=project)
 
 
+# A ref already written as the refs table keys it: [project/]name:vN or [project/]name:<alias>
+# with a plain alias (v1-like aliases other than versions are refused by check_alias).
+_CANONICAL_RE = re.compile(
+    r"(?:[A-Za-z0-9_.\-]{1,128}/)?[A-Za-z0-9_.\-]{1,128}:(?:v(?:0|[1-9][0-9]*)|(?!v[0-9]+$)[A-Za-z0-9_.\-]{1,128})"
+)
+
+
+def canonical_ref(text: object) -> str:
+    """``str(parse_ref(text))``, the ref as the refs table keys it ('entity/p/a' -> 'p/a:latest'),
+    with the same errors; a ref already in that form costs one regular-expression match."""
+    if isinstance(text, str) and _CANONICAL_RE.fullmatch(text):
+        return text
+    return str(parse_ref(text))
+
+
 def parse_run_ref(text: str) -> str | None:
     """Return the ``<name or id>`` of a ``run:<name or id>`` ref, or None if not one."""
     if isinstance(text, str) and text.startswith(RUN_PREFIX):

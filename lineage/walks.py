@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidArgumentError, LineageError
 from .graphs import node_key, run_attributes, version_attributes
-from .refs import parse_ref, parse_run_ref
+from .refs import canonical_ref, parse_ref, parse_run_ref
 from .storage import edges as graph_rows
 from .storage import versions
 from .storage.edges import WALKS
@@ -96,7 +96,7 @@ def _key(ref: str) -> tuple[str, str | None]:
     run_key = parse_run_ref(ref)
     if run_key is not None:
         return ref, run_key
-    return str(parse_ref(ref)), None  # 'entity/p/a' -> 'p/a:latest'
+    return canonical_ref(ref), None  # 'entity/p/a' -> 'p/a:latest'
 
 
 def _explain(store: Store, ref: str, key: str, run_key: str | None) -> str:

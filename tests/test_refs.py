@@ -7,7 +7,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lineage.errors import InvalidArgumentError
-from lineage.refs import Ref, check_alias, check_name, check_path, check_paths, parse_ref, parse_run_ref
+from lineage.refs import (
+    Ref,
+    canonical_ref,
+    check_alias,
+    check_name,
+    check_path,
+    check_paths,
+    parse_ref,
+    parse_run_ref,
+)
 
 from .strategies import aliases, invalid_names, invalid_paths, names, paths
 
@@ -102,3 +111,23 @@ def _first_error(check, values):
 def test_checking_many_paths_at_once_fails_exactly_as_checking_each(values):
     each = next((e for v in values if (e := _first_error(check_path, v)) is not None), None)
     assert _first_error(check_paths, values) == each
+
+
+def _outcome(fn, text):
+    try:
+        return fn(text)
+    except InvalidArgumentError as exc:
+        return ("error", str(exc))
+
+
+REF_ALPHABET = "ab0v1/:-._é\n"
+
+
+@given(
+    st.one_of(
+        st.text(REF_ALPHABET, max_size=12),
+        st.builds(lambda p, n, a: f"{p}/{n}:{a}", names, names, st.one_of(aliases, st.just("v01"), st.just("v7"))),
+    )
+)
+def test_canonical_ref_is_parse_refs_text_with_its_errors(text):
+    assert _outcome(canonical_ref, text) == _outcome(lambda t: str(parse_ref(t)), text)
