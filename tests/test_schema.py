@@ -380,6 +380,16 @@ def test_walk_tables_follow_edges_renames_deletes_and_gc(tmp_path):
     store.close()
 
 
+def reopened_from(con: sqlite3.Connection, version: int, store_dir: Path) -> lineage.Store:
+    """The store ``con`` changed, marked as schema ``version`` and reopened: migrated to the current one."""
+    con.execute(f"PRAGMA user_version = {version}")
+    con.commit()
+    con.close()
+    store = lineage.Store(store_dir)
+    assert store.db.read_one("PRAGMA user_version")[0] == dbmod.SCHEMA_VERSION
+    return store
+
+
 def test_a_store_from_before_the_walk_tables_gets_them_filled(tmp_path):
     store, _ = log_pipeline(tmp_path / "s")
     store.close()
@@ -390,11 +400,7 @@ def test_a_store_from_before_the_walk_tables_gets_them_filled(tmp_path):
         "SELECT type, name FROM sqlite_master WHERE name IN ('upstream', 'downstream') OR name LIKE 'walks_%'"
     ).fetchall():
         con.execute(f"DROP {kind} {name}")
-    con.execute("PRAGMA user_version = 8")
-    con.commit()
-    con.close()
-    store = lineage.Store(tmp_path / "s")
-    assert store.db.read_one("PRAGMA user_version")[0] == dbmod.SCHEMA_VERSION
+    store = reopened_from(con, 8, tmp_path / "s")
     assert walk_tables(path) == expected == walks_from_tables(path)
     assert len(store.impact("raw:v0").nodes) == 3
     store.close()
@@ -420,11 +426,7 @@ def test_a_store_from_before_refs_labels_gets_them_filled(tmp_path):
         "DELETE FROM refs WHERE ref = 'run:' || OLD.name AND kind = 'run' AND id = OLD.id AND OLD.name <> OLD.id; "
         "INSERT OR IGNORE INTO refs (ref, kind, id) VALUES ('run:' || NEW.name, 'run', NEW.id); END"
     )
-    con.execute("PRAGMA user_version = 11")
-    con.commit()
-    con.close()
-    store = lineage.Store(tmp_path / "s")
-    assert store.db.read_one("PRAGMA user_version")[0] == dbmod.SCHEMA_VERSION
+    store = reopened_from(con, 11, tmp_path / "s")
     assert refs_table(path) == expected == refs_from_tables(path)
     start, producer = store.ancestry("mnist/data:best").nodes
     assert start["label"] == "dataset:data:v1" and producer["label"].startswith("load:")
