@@ -348,16 +348,15 @@ END;
 
 CREATE TRIGGER IF NOT EXISTS refs_add_version AFTER INSERT ON versions BEGIN
     INSERT OR IGNORE INTO refs (ref, kind, id, label)
-    SELECT p.prefix || ':v' || NEW.number, 'version', CAST(NEW.id AS TEXT), a.type || ':' || a.name || ':v' || NEW.number
-    FROM artifact_prefixes p JOIN artifacts a ON a.id = p.artifact_id WHERE p.artifact_id = NEW.artifact_id;
+    SELECT p.prefix || ':v' || NEW.number, 'version', CAST(NEW.id AS TEXT), v.label
+    FROM artifact_prefixes p JOIN version_refs v ON v.version_id = NEW.id WHERE p.artifact_id = NEW.artifact_id;
 END;
 
 -- An alias gives its version name:<alias> (and, for 'latest', the bare name too).
 CREATE TRIGGER IF NOT EXISTS refs_add_alias AFTER INSERT ON aliases BEGIN
     INSERT OR IGNORE INTO refs (ref, kind, id, label)
-    SELECT prefix || suffix, 'version', CAST(NEW.version_id AS TEXT), (
-        SELECT a.type || ':' || a.name || ':v' || v.number
-        FROM versions v JOIN artifacts a ON a.id = v.artifact_id WHERE v.id = NEW.version_id)
+    SELECT prefix || suffix, 'version', CAST(NEW.version_id AS TEXT),
+           (SELECT label FROM version_refs WHERE version_id = NEW.version_id)
     FROM artifact_prefixes
     CROSS JOIN (SELECT ':' || NEW.alias AS suffix UNION ALL SELECT '' WHERE NEW.alias = 'latest')
     WHERE artifact_id = NEW.artifact_id;
@@ -379,9 +378,8 @@ CREATE TRIGGER IF NOT EXISTS refs_move_alias AFTER UPDATE ON aliases BEGIN
         CROSS JOIN (SELECT ':' || OLD.alias AS suffix UNION ALL SELECT '' WHERE OLD.alias = 'latest')
         WHERE artifact_id = OLD.artifact_id);
     INSERT OR IGNORE INTO refs (ref, kind, id, label)
-    SELECT prefix || suffix, 'version', CAST(NEW.version_id AS TEXT), (
-        SELECT a.type || ':' || a.name || ':v' || v.number
-        FROM versions v JOIN artifacts a ON a.id = v.artifact_id WHERE v.id = NEW.version_id)
+    SELECT prefix || suffix, 'version', CAST(NEW.version_id AS TEXT),
+           (SELECT label FROM version_refs WHERE version_id = NEW.version_id)
     FROM artifact_prefixes
     CROSS JOIN (SELECT ':' || NEW.alias AS suffix UNION ALL SELECT '' WHERE NEW.alias = 'latest')
     WHERE artifact_id = NEW.artifact_id;

@@ -204,7 +204,7 @@ def parse_ref(text: object, project: str | None = None) -> Ref:
 # A ref already written as the refs table keys it: [project/]name:vN or [project/]name:<alias>
 # with a plain alias (v1-like aliases other than versions are refused by check_alias).
 _CANONICAL_RE = re.compile(
-    r"(?:[A-Za-z0-9_.\-]{1,128}/)?[A-Za-z0-9_.\-]{1,128}:(?:v(?:0|[1-9][0-9]*)|(?!v[0-9]+$)[A-Za-z0-9_.\-]{1,128})"
+    rf"(?:{NAME_RE.pattern}/)?{NAME_RE.pattern}:(?:{VERSION_RE.pattern}|(?!{RESERVED_RE.pattern}$){NAME_RE.pattern})"
 )
 
 

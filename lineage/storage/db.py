@@ -69,27 +69,20 @@ REFS_FROM_ROWS = """
     UNION ALL
     SELECT 'run:' || name, 'run', run_id, label FROM run_labels
     UNION ALL
-    SELECT p.prefix || ':v' || v.number, 'version', CAST(v.id AS TEXT), a.type || ':' || a.name || ':v' || v.number
-    FROM versions v JOIN artifacts a ON a.id = v.artifact_id JOIN artifact_prefixes p ON p.artifact_id = v.artifact_id
+    SELECT ref, 'version', CAST(version_id AS TEXT), label FROM version_refs
     UNION ALL
-    SELECT p.prefix || ':' || al.alias, 'version', CAST(al.version_id AS TEXT),
-           a.type || ':' || a.name || ':v' || v.number
-    FROM aliases al JOIN versions v ON v.id = al.version_id JOIN artifacts a ON a.id = v.artifact_id
+    SELECT qualified_ref, 'version', CAST(version_id AS TEXT), label FROM version_refs
+    UNION ALL
+    SELECT p.prefix || ':' || al.alias, 'version', CAST(al.version_id AS TEXT), v.label
+    FROM aliases al JOIN version_refs v ON v.version_id = al.version_id
     JOIN artifact_prefixes p ON p.artifact_id = al.artifact_id
     UNION ALL
-    SELECT p.prefix, 'version', CAST(al.version_id AS TEXT), a.type || ':' || a.name || ':v' || v.number
-    FROM aliases al JOIN versions v ON v.id = al.version_id JOIN artifacts a ON a.id = v.artifact_id
+    SELECT p.prefix, 'version', CAST(al.version_id AS TEXT), v.label
+    FROM aliases al JOIN version_refs v ON v.version_id = al.version_id
     JOIN artifact_prefixes p ON p.artifact_id = al.artifact_id WHERE al.alias = 'latest'
 """
 # The refs table's triggers (schema.sql), dropped before a migration recreates them.
-REFS_TRIGGERS = (
-    "refs_add_run",
-    "refs_rename_run",
-    "refs_add_version",
-    "refs_add_alias",
-    "refs_drop_alias",
-    "refs_move_alias",
-)
+REFS_TRIGGERS = tuple(re.findall(r"^CREATE TRIGGER IF NOT EXISTS (refs_\w+)", schema_sql(), re.MULTILINE))
 # The refs table and its triggers as schema.sql defines them, filled in (from any version since 6).
 CREATE_REFS = (
     _schema_part(r"refs|artifact_prefixes|refs_\w+")

@@ -32,8 +32,8 @@ CREATE OR REPLACE TRIGGER refs_rename_run AFTER UPDATE OF name, job_type ON runs
 CREATE OR REPLACE FUNCTION refs_add_version() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO refs (ref, kind, id, label)
-    SELECT p.prefix || ':v' || NEW.number, 'version', CAST(NEW.id AS TEXT), a.type || ':' || a.name || ':v' || NEW.number
-    FROM artifact_prefixes p JOIN artifacts a ON a.id = p.artifact_id WHERE p.artifact_id = NEW.artifact_id
+    SELECT p.prefix || ':v' || NEW.number, 'version', CAST(NEW.id AS TEXT), v.label
+    FROM artifact_prefixes p JOIN version_refs v ON v.version_id = NEW.id WHERE p.artifact_id = NEW.artifact_id
     ON CONFLICT DO NOTHING;
     RETURN NULL;
 END $$;
@@ -44,9 +44,8 @@ CREATE OR REPLACE TRIGGER refs_add_version AFTER INSERT ON versions
 CREATE OR REPLACE FUNCTION refs_add_alias() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO refs (ref, kind, id, label)
-    SELECT prefix || suffix, 'version', CAST(NEW.version_id AS TEXT), (
-        SELECT a.type || ':' || a.name || ':v' || v.number
-        FROM versions v JOIN artifacts a ON a.id = v.artifact_id WHERE v.id = NEW.version_id)
+    SELECT prefix || suffix, 'version', CAST(NEW.version_id AS TEXT),
+           (SELECT label FROM version_refs WHERE version_id = NEW.version_id)
     FROM artifact_prefixes
     CROSS JOIN (SELECT ':' || NEW.alias AS suffix UNION ALL SELECT '' WHERE NEW.alias = 'latest') AS s
     WHERE artifact_id = NEW.artifact_id
@@ -76,9 +75,8 @@ BEGIN
         CROSS JOIN (SELECT ':' || OLD.alias AS suffix UNION ALL SELECT '' WHERE OLD.alias = 'latest') AS s
         WHERE artifact_id = OLD.artifact_id);
     INSERT INTO refs (ref, kind, id, label)
-    SELECT prefix || suffix, 'version', CAST(NEW.version_id AS TEXT), (
-        SELECT a.type || ':' || a.name || ':v' || v.number
-        FROM versions v JOIN artifacts a ON a.id = v.artifact_id WHERE v.id = NEW.version_id)
+    SELECT prefix || suffix, 'version', CAST(NEW.version_id AS TEXT),
+           (SELECT label FROM version_refs WHERE version_id = NEW.version_id)
     FROM artifact_prefixes
     CROSS JOIN (SELECT ':' || NEW.alias AS suffix UNION ALL SELECT '' WHERE NEW.alias = 'latest') AS s
     WHERE artifact_id = NEW.artifact_id
