@@ -25,10 +25,9 @@
 -- node once; with a limit it keeps one row per node and steps taken.
 -- Plain SQL that SQLite, DuckDB and PostgreSQL share.
 WITH RECURSIVE
-    -- The node $ref names, if it names one (no other refs row for it), and its label.
+    -- The node $ref names, if it names exactly one (refs holds one row per ref and node), and its label.
     start(node, label) AS (
-        SELECT r.kind || ':' || r.id, r.label FROM refs r
-        WHERE r.ref = $ref AND NOT EXISTS (SELECT 1 FROM refs o WHERE o.ref = $ref AND (o.kind <> r.kind OR o.id <> r.id))
+        SELECT min(r.kind || ':' || r.id), min(r.label) FROM refs r WHERE r.ref = $ref HAVING count(*) = 1
     ),
     walk(node, label, steps) AS (
         SELECT node, label, 0 FROM start
@@ -38,7 +37,13 @@ WITH RECURSIVE
         FROM walk w JOIN upstream s ON s.node = w.node
         WHERE $depth < 0 OR w.steps < $depth
     )
--- Keys split back into kind and id ('run:' is 4 characters, 'version:' 8).
-SELECT DISTINCT CASE WHEN node LIKE 'run:%' THEN 'run' ELSE 'version' END AS kind,
+-- Keys split back into kind and id ('run:' is 4 characters, 'version:' 8). With no limit each
+-- node has one row; with a limit a node can come at several step counts, so only that half
+-- pays for a DISTINCT.
+SELECT CASE WHEN node LIKE 'run:%' THEN 'run' ELSE 'version' END AS kind,
        CASE WHEN node LIKE 'run:%' THEN substr(node, 5) ELSE substr(node, 9) END AS id, label
-FROM walk;
+FROM walk WHERE $depth < 0
+UNION ALL
+SELECT DISTINCT CASE WHEN node LIKE 'run:%' THEN 'run' ELSE 'version' END,
+       CASE WHEN node LIKE 'run:%' THEN substr(node, 5) ELSE substr(node, 9) END, label
+FROM walk WHERE $depth >= 0;

@@ -15,7 +15,7 @@ from .db import Database, chunks, marks
 # in one statement, over the walks' tables upstream and downstream (schema.sql), where each
 # step is one row with the neighbour's label. Node keys are the exploded graph's ('run:<id>',
 # 'version:<id>'); the start's label is its refs row's. No rows when the ref names nothing; a
-# ref naming several nodes (the files' NOT EXISTS) is refused by Python, which sees several
+# ref naming several nodes (the files' HAVING count(*) = 1) is refused by Python, which sees several
 # starts. A forged refs row may name a node that is not there: Python checks a start with no
 # neighbours with node_exists (a start with neighbours is a node of the walks' tables).
 START = """
