@@ -130,13 +130,14 @@ class Run(RunArtifacts, RunCompat):
             name = self._insert(name, job_type, config_values, (host, pid, started))
         self.name = name
         self._stored = True  # from here on, setting name, notes, tags or group writes them
+        self._emits_openlineage = False  # what the START below found: the end event follows it
         _open_runs.add(self)
         self._resumed = resume
         self.config = Config(self, config_values, allow_val_change=allow_val_change)
         self.summary = Summary(self)
         if resume:
             self.summary._values.update(stored.summary)
-        live.emit(self.store, self.id, end=False)
+        self._emits_openlineage = live.emit(self.store, self.id, end=False)
 
     def _insert(self, name: str | None, job_type: str | None, config_values: dict, who: tuple) -> str:
         stored = runs.insert_run(
@@ -292,7 +293,7 @@ class Run(RunArtifacts, RunCompat):
             if failed and error is None:
                 error = f"exit code {exit_code}"
             runs.end_run(self.store.db, self.id, self._state, error)
-            live.emit(self.store, self.id, end=True)
+            live.emit(self.store, self.id, end=True, on=self._emits_openlineage)
         if _active is self:
             _active = None
             _publish(None)

@@ -113,6 +113,22 @@ def test_a_failed_run_sends_fail_live(receiver, monkeypatch, store_dir):
     assert receiver.events[1]["run"]["facets"]["errorMessage"]["message"] == "KeyError: 'epochs'"
 
 
+def test_a_run_sends_its_end_event_exactly_when_it_sent_its_start(receiver, monkeypatch, store_dir):
+    # Configured only while the first run goes on: it sends nothing (no COMPLETE without a START).
+    with lineage.init(project="p", job_type="prep", dir=store_dir):
+        monkeypatch.setenv("OPENLINEAGE_URL", receiver.url)
+    assert receiver.events == []
+    # Turned off while the second run goes on: its START went out, so its COMPLETE does too.
+    with lineage.init(project="p", job_type="train", dir=store_dir):
+        monkeypatch.setenv(live.SETTING, "off")
+    assert [(e["eventType"], e["job"]["name"]) for e in receiver.events] == [("START", "train"), ("COMPLETE", "train")]
+    # And off it stays off for the next run.
+    with lineage.init(project="p", job_type="eval", dir=store_dir):
+        pass
+    assert len(receiver.events) == 2
+    assert kept(store_dir) == []
+
+
 def test_with_the_receiver_down_runs_finish_and_a_later_send_delivers_the_backlog_once(
     receiver, monkeypatch, store_dir, tmp_path
 ):

@@ -46,7 +46,7 @@ _configured: dict[tuple, bool] = {}
 def configured() -> bool:
     """True when the OpenLineage client is configured and emission is not turned off.
 
-    Asked twice a run: the answer is kept per process, keyed by everything it depends on
+    Asked once a run, at its start: the answer is kept per process, keyed by everything it depends on
     (the variables, the working folder, and the mtimes of the folders that would hold an
     ``openlineage.yml``, which change when one is created or removed).
     """
@@ -162,10 +162,15 @@ def _key(found: Any) -> str:
     return f"{getattr(found, 'kind', '?')}:{getattr(found, 'url', '')}{getattr(found, 'endpoint', '')}"
 
 
-def emit(store: Store, run_id: str, end: bool) -> None:
-    """Send the run's START (or terminal) event if emission is on; never raises."""
-    if not configured():
-        return
+def emit(store: Store, run_id: str, end: bool, on: bool | None = None) -> bool:
+    """Send the run's START (or terminal) event if emission is on; never raises.
+
+    ``on`` is what the run's START found (the return value): a run's terminal event goes
+    out exactly when its START did, so a consumer never sees one without the other, and
+    a run reads the configuration once.
+    """
+    if not (configured() if on is None else on):
+        return False
     try:
         from .events import event_for, to_json
 
@@ -173,7 +178,7 @@ def emit(store: Store, run_id: str, end: bool) -> None:
         text = to_json(event)
     except Exception as exc:  # a broken configuration or client must not fail the run
         log.warning("lineage: no OpenLineage event for run %s (%s: %s)", run_id, type(exc).__name__, exc)
-        return
+        return True
     assert event.eventType is not None  # every event lineage makes has a type
     kind = event.eventType.value
     try:
@@ -182,7 +187,7 @@ def emit(store: Store, run_id: str, end: bool) -> None:
         if _down_until.get(key, 0.0) <= time.monotonic() and not backlog.holds_run(store.db, run_id):
             try:
                 found.emit(event)
-                return
+                return True
             except Exception as exc:
                 _down_until[key] = time.monotonic() + DOWN_PAUSE_S
                 log.warning(
@@ -198,6 +203,7 @@ def emit(store: Store, run_id: str, end: bool) -> None:
         backlog.keep(store.db, run_id, kind, text)
     except Exception as exc:
         log.warning("lineage: could not keep the OpenLineage event of run %s (%s)", run_id, exc)
+    return True
 
 
 def keep_ends(store: Store, run_ids: list[str]) -> None:
