@@ -4,8 +4,9 @@ Off unless OpenLineage is configured the client's own way: ``OPENLINEAGE_URL`` (
 ``OPENLINEAGE_ENDPOINT``, ``OPENLINEAGE_API_KEY``), ``OPENLINEAGE_CONFIG`` or an
 ``openlineage.yml`` in the working directory or ``~/.openlineage/``, or
 ``OPENLINEAGE__TRANSPORT__...`` variables. ``OPENLINEAGE_DISABLED=true`` or
-``LINEAGE_OPENLINEAGE=off`` turns it off. While off, this module costs a run a few
-``stat`` calls and never imports the client.
+``LINEAGE_OPENLINEAGE=off`` turns it off. A run reads this once, when it starts: its
+terminal event goes out exactly when its START did. While off, this module costs a run a
+few ``stat`` calls and never imports the client.
 
 A down or slow endpoint never fails a run and costs it little: each event gets one try
 with a LIVE_TIMEOUT_S timeout and no retries; an event not delivered is kept in the
