@@ -3,7 +3,8 @@
 Each figure is the median of --repeat trials, each in a fresh folder, in a stable order,
 printed beside its reference measured in the same trial on the same files, as a ratio:
 first log / a bare Python loop reading and writing the same files; re-log / a loop that
-only stats them; runs / a loop making one small file durable (write, fsync, fsync folder);
+only stats them; runs / a loop making one small file durable (write, fsync, fsync folder),
+and / the same followed by a 14-page log write and fdatasync (a version's ordered flushes);
 a large file / min(sha256, write+fsync). ``--vs-dvc`` also times ``dvc add``, re-add and
 ``dvc checkout`` (hard links) on the same files, with DVC from ``--dvc`` (default: the
 ``dvc`` on PATH; it is not a lineage dependency: ``python3 -m venv /tmp/dvcvenv &&
@@ -28,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -234,10 +236,47 @@ def durable_loop(folder: Path, count: int) -> float:
     return time.perf_counter() - start
 
 
+WAL_PAGES = 14  # pages a run's version commit writes to lineage.db-wal (4 KiB each, with 24-byte frame headers)
+
+
+def flush_chain_loop(folder: Path, count: int) -> float:
+    """The I/O floor of a durable version, ``count`` times: a small file made durable (write,
+    then fsync it and its folder at once, as lineage does), and only then a commit record:
+    WAL_PAGES frames overwritten in a preallocated log file and fdatasync'd. No lineage work."""
+    folder.mkdir()
+    dir_fd = os.open(folder, os.O_RDONLY)
+    log_fd = os.open(folder / "log", os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+    frame = 24 + 4096
+    os.write(log_fd, bytes(frame * WAL_PAGES * 64))
+    os.fsync(log_fd)
+    page = os.urandom(frame)
+    other = ThreadPoolExecutor(1)
+    start = time.perf_counter()
+    try:
+        for j in range(count):
+            fd = os.open(folder / f"{j}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+            os.write(fd, str(j).encode())
+            entry = other.submit(os.fsync, dir_fd)
+            os.fsync(fd)
+            os.close(fd)
+            entry.result()
+            base = (j % 64) * WAL_PAGES * frame
+            for k in range(WAL_PAGES):
+                os.pwrite(log_fd, page, base + k * frame)
+            os.fdatasync(log_fd)
+        took = time.perf_counter() - start
+    finally:
+        other.shutdown()
+        os.close(dir_fd)
+        os.close(log_fd)
+    return took
+
+
 def bench_runs(root: Path, count: int, repeat: int) -> None:
-    times, refs = [], []
+    times, refs, chains = [], [], []
     for i in range(repeat):
         refs.append(durable_loop(root / f"durable{i}", count))
+        chains.append(flush_chain_loop(root / f"chain{i}", count))
         store_dir = fresh_store(root, f"runs{i}")
         lineage.Store(store_dir).create()
         start = time.perf_counter()
@@ -250,8 +289,12 @@ def bench_runs(root: Path, count: int, repeat: int) -> None:
         times.append(time.perf_counter() - start)
         forget_stores()
     rate, ref = count / statistics.median(times), count / statistics.median(refs)
+    chain = count / statistics.median(chains)
     print(f"{count:,} runs, each logging one small artifact:")
     print(ratio_line("runs", rate, "runs/s", "durable small-file loop", ref, "(goal >= 1,000 runs/s)"))
+    # A version is visible only once its blob is durable, and durable once its commit is:
+    # two flushes, one after the other, that no run can go below.
+    print(ratio_line("", rate, "runs/s", "ordered flush chain alone: blob, folder, then commit", chain, ""))
 
 
 def main() -> None:
