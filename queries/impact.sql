@@ -25,12 +25,9 @@
 -- node once; with a limit it keeps one row per node and steps taken.
 -- Plain SQL that SQLite, DuckDB and PostgreSQL share.
 WITH RECURSIVE
-    -- The node $ref names, if it names exactly one (refs holds one row per ref and node), and its label.
-    start(node, label) AS (
-        SELECT min(r.kind || ':' || r.id), min(r.label) FROM refs r WHERE r.ref = $ref HAVING count(*) = 1
-    ),
     walk(node, label, steps) AS (
-        SELECT node, label, 0 FROM start
+        -- The node $ref names, if it names exactly one (refs holds one row per ref and node).
+        SELECT min(r.kind || ':' || r.id), min(r.label), 0 FROM refs r WHERE r.ref = $ref HAVING count(*) = 1
         UNION
         -- One step downstream: the runs that consumed a version, the versions a run produced.
         SELECT s.next, s.next_label, CASE WHEN $depth < 0 THEN 0 ELSE w.steps + 1 END
