@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 import lineage
 from lineage import query
+from lineage.storage.pg.dialect import strip_comments
 from lineage.walks import WALKS
 from tests.strategies import build_lineage_store, lineage_graphs, lineage_networkx
 from tests.test_query import log_tutorial
@@ -281,3 +282,11 @@ def test_lineage_connections_keep_temp_tables_in_memory(tmp_path):
     assert store.db.read_one("PRAGMA temp_store") == (2,)
     assert store.sql("PRAGMA temp_store").column(0).to_pylist() == [2]
     store.close()
+
+
+def test_ancestry_and_impact_are_one_walk_in_two_directions():
+    # The two files stand alone (each runs unchanged in every engine), so they are near-copies;
+    # their SQL differs in the steps table they read and in nothing else.
+    code = {name: strip_comments(query.read_query(name)) for name in ("ancestry", "impact")}
+    assert code["ancestry"].count("upstream") == 1 and "downstream" not in code["ancestry"]
+    assert code["ancestry"].replace("upstream", "downstream") == code["impact"]
