@@ -19,30 +19,34 @@
 -- In psql, on a PostgreSQL store (sed writes each $name as psql's :'name'):
 --   sed "s/\$\([a-z_]*\)/:'\1'/g" queries/ancestry.sql | psql "$LINEAGE_DIR" -v ref=trained-model:latest -v depth=-1
 --
--- The walk reads the upstream table (schema.sql), where each step is one row: a node's key
--- ('run:<id>', 'version:<id>'), a neighbour's key and the neighbour's label. With no limit
--- it keeps one row per node (steps stays 0), so UNION ends it on cycles and expands each
--- node once; with a limit it keeps one row per node and steps taken.
--- Plain SQL that SQLite, DuckDB and PostgreSQL share.
+-- The walks read the upstream table (schema.sql), where each step is one row: a node's key
+-- ('run:<id>', 'version:<id>'), a neighbour's key and the neighbour's label. UNION ends
+-- them on cycles. With no limit, walk keeps one row per node and expands each node once;
+-- with a limit, near keeps one row per node and steps taken. Only one of them starts.
+-- Plain SQL that SQLite (3.35+), DuckDB and PostgreSQL share; MATERIALIZED only saves SQLite
+-- work per row on large answers.
 WITH RECURSIVE
-    walk(node, label, steps) AS (
+    walk(node, label) AS MATERIALIZED (
         -- The node $ref names, if it names exactly one (refs holds one row per ref and node).
-        SELECT min(r.kind || ':' || r.id), min(r.label), 0 FROM refs r WHERE r.ref = $ref HAVING count(*) = 1
+        SELECT min(r.kind || ':' || r.id), min(r.label) FROM refs r WHERE r.ref = $ref AND $depth < 0 HAVING count(*) = 1
         UNION
         -- One step upstream: the runs that produced a version, the versions a run consumed.
-        SELECT s.next, s.next_label, CASE WHEN $depth < 0 THEN 0 ELSE w.steps + 1 END
-        FROM walk w JOIN upstream s ON s.node = w.node
-        WHERE $depth < 0 OR w.steps < $depth
+        SELECT s.next, s.next_label FROM walk w JOIN upstream s ON s.node = w.node
+    ),
+    near(node, label, steps) AS (
+        SELECT min(r.kind || ':' || r.id), min(r.label), 0 FROM refs r WHERE r.ref = $ref AND $depth >= 0 HAVING count(*) = 1
+        UNION
+        SELECT s.next, s.next_label, n.steps + 1 FROM near n JOIN upstream s ON s.node = n.node WHERE n.steps < $depth
     )
--- Keys split back into kind and id ('run:' is 4 characters, 'version:' 8). With no limit each
--- node has one row; with a limit a node can come at several step counts, so only that half
--- pays for a DISTINCT, in a subquery that SQLite does not even set up when its WHERE is false.
-SELECT CASE WHEN node LIKE 'run:%' THEN 'run' ELSE 'version' END AS kind,
-       CASE WHEN node LIKE 'run:%' THEN substr(node, 5) ELSE substr(node, 9) END AS id, label
-FROM walk WHERE $depth < 0
+-- Keys split back into kind and id ('run:' is 4 characters, 'version:' 8; every run key sorts
+-- before 'version:'). A node can be near at several step counts, so near pays for a DISTINCT,
+-- in a subquery that SQLite does not even set up when there is no limit.
+SELECT CASE WHEN node < 'version:' THEN 'run' ELSE 'version' END AS kind,
+       substr(node, CASE WHEN node < 'version:' THEN 5 ELSE 9 END) AS id, label
+FROM walk
 UNION ALL
 SELECT * FROM (
-    SELECT DISTINCT CASE WHEN node LIKE 'run:%' THEN 'run' ELSE 'version' END AS kind,
-           CASE WHEN node LIKE 'run:%' THEN substr(node, 5) ELSE substr(node, 9) END AS id, label
-    FROM walk
+    SELECT DISTINCT CASE WHEN node < 'version:' THEN 'run' ELSE 'version' END AS kind,
+           substr(node, CASE WHEN node < 'version:' THEN 5 ELSE 9 END) AS id, label
+    FROM near
 ) AS reached WHERE $depth >= 0;
